@@ -1,0 +1,187 @@
+"""The build: load records -> check quotes, units, identifiers -> map -> validate -> write store."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import rdflib
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, serialize
+
+from . import __version__
+from .identifiers import check_identifiers
+from .mapping import record_quads
+from .ontology import declared_terms, load_ontology_graph
+from .quotes import QuoteMatch, check_quotes
+from .records import Record, load_records
+from .store import bulk_write, discard, new_generation, publish
+from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
+                    XSD, source_graph)
+from .units import check_units
+from .validate import check_shapes, load_shapes
+
+ONTOLOGY_FILE = "adekg.owl"
+IMPORTS_DIR = "imports"
+SOFTWARE = NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}")
+
+
+class Progress:
+    """Prints one line per stage with counts and seconds; quiet prints nothing, verbose more."""
+
+    def __init__(self, level: int = 1, stream=sys.stderr):
+        self.level, self.stream, self.started = level, stream, time.perf_counter()
+
+    def stage(self, name: str, detail: str, started: float) -> None:
+        """Report a finished stage."""
+        if self.level >= 1:
+            print(f"[{name:<11}] {detail} ({time.perf_counter() - started:.2f} s)", file=self.stream)
+
+    def detail(self, message: str) -> None:
+        """Report a detail, in verbose mode only."""
+        if self.level >= 2:
+            print(f"              {message}", file=self.stream)
+
+
+@dataclasses.dataclass
+class CheckedCase:
+    """A record whose quotes, units and identifiers passed, with its mapped quads."""
+
+    record: Record
+    matches: dict[str, QuoteMatch]
+    quads: list[Quad] = dataclasses.field(default_factory=list)
+
+
+def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress) -> tuple[list[CheckedCase], rdflib.Graph]:
+    """Run the stages up to and including SHACL validation; return the mapped cases and the ontology."""
+    started = time.perf_counter()
+    records = load_records(seeds_dir)
+    progress.stage("load", f"{len(records)} records from {seeds_dir}", started)
+
+    started = time.perf_counter()
+    ontology = load_ontology_graph(ontology_dir)
+    declared = declared_terms(ontology)
+    progress.stage("ontology", f"{len(ontology)} triples, {len(declared)} declared terms", started)
+
+    started = time.perf_counter()
+    cases, quote_count = [], 0
+    for record in records:
+        matches = check_quotes(record)
+        units = check_units(record)
+        identifiers = check_identifiers(record, declared)
+        quote_count += len(matches)
+        progress.detail(f"{record.name}: {len(matches)} quotes, {units} units, {identifiers} identifiers")
+        cases.append(CheckedCase(record, matches))
+    progress.stage("check", f"{quote_count} distinct quotes found in their texts; units and identifiers known",
+                   started)
+
+    started = time.perf_counter()
+    for case in cases:
+        case.quads = list(record_quads(case.record, case.matches))
+        progress.detail(f"{case.record.name}: {len(case.quads)} quads")
+    progress.stage("map", f"{sum(len(case.quads) for case in cases)} quads", started)
+
+    started = time.perf_counter()
+    shapes = load_shapes(ontology_dir)
+    for case in cases:
+        check_shapes(quads_to_rdflib(case.quads), ontology, shapes, case.record.name)
+    progress.stage("validate", f"{len(cases)} graphs conform to {ontology_dir / 'shapes.ttl'}", started)
+    return cases, ontology
+
+
+def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:
+    """Copy quads (dropping their graph) into an rdflib graph for pySHACL."""
+    triples = serialize((quad.triple for quad in quads), format=RdfFormat.N_TRIPLES)
+    return rdflib.Graph().parse(data=triples, format="nt")
+
+
+def validate(seeds_dir: Path, ontology_dir: Path, progress: Progress) -> int:
+    """Check records, quotes and shapes without writing a store; return the number of quads."""
+    cases, _ = check_and_map(seeds_dir, ontology_dir, progress)
+    return sum(len(case.quads) for case in cases)
+
+
+def build(store_path: Path, seeds_dir: Path, ontology_dir: Path, progress: Progress) -> int:
+    """Build the store atomically: a failure leaves the previous store untouched."""
+    build_started = datetime.datetime.now(datetime.timezone.utc)
+    cases, _ = check_and_map(seeds_dir, ontology_dir, progress)
+    started = time.perf_counter()
+    documents = list(ontology_documents(ontology_dir))
+    provenance = list(provenance_quads(cases, ontology_dir, build_started))
+    folder = new_generation(store_path)
+    try:
+        quads = [quad for case in cases for quad in case.quads] + provenance
+        size = bulk_write(folder, quads, documents)
+        publish(store_path, folder)
+    except BaseException:
+        discard(folder)
+        raise
+    progress.stage("store", f"{size} quads in {len(cases) + 3} named graphs at {store_path}", started)
+    return size
+
+
+def ontology_documents(ontology_dir: Path) -> Iterator[tuple[bytes, RdfFormat, str]]:
+    """The ontology file and its import modules, each with the named graph it goes into."""
+    yield (ontology_dir / ONTOLOGY_FILE).read_bytes(), RdfFormat.RDF_XML, ONTOLOGY_GRAPH
+    for module in sorted((ontology_dir / IMPORTS_DIR).glob("*.owl")):
+        yield module.read_bytes(), RdfFormat.RDF_XML, IMPORTS_GRAPH
+
+
+def provenance_quads(cases: list[CheckedCase], ontology_dir: Path,
+                     build_started: datetime.datetime) -> Iterator[Quad]:
+    """PROV-O for each named graph: what it is, which files it came from, when, by which build."""
+    graph = NamedNode(BUILD_GRAPH)
+    activity = NamedNode(f"{BUILD}{build_started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}")
+
+    def quad(subject, predicate: str, obj) -> Quad:
+        return Quad(subject, NamedNode(predicate), obj, graph)
+
+    def timestamp(moment: datetime.datetime) -> Literal:
+        return Literal(moment.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
+
+    def file_entity(path: Path) -> Iterator[Quad]:
+        entity = NamedNode(f"{activity.value}/file/{path.name}")
+        yield quad(entity, RDF + "type", NamedNode(PROV + "Entity"))
+        yield quad(entity, ADE + "fileName", Literal(path.name))
+        yield quad(entity, ADE + "sha256", Literal(hashlib.sha256(path.read_bytes()).hexdigest()))
+        yield quad(activity, PROV + "used", entity)
+
+    yield quad(activity, RDF + "type", NamedNode(PROV + "Activity"))
+    yield quad(activity, RDFS + "label", Literal(f"adekg build {build_started.isoformat(timespec='seconds')}"))
+    yield quad(activity, PROV + "startedAtTime", timestamp(build_started))
+    yield quad(activity, PROV + "wasAssociatedWith", SOFTWARE)
+    yield quad(SOFTWARE, RDF + "type", NamedNode(PROV + "SoftwareAgent"))
+    yield quad(SOFTWARE, RDFS + "label", Literal(f"adekg {__version__}"))
+    ended = datetime.datetime.now(datetime.timezone.utc)
+    yield quad(activity, PROV + "endedAtTime", timestamp(ended))
+
+    ontology_files = [ontology_dir / ONTOLOGY_FILE, *sorted((ontology_dir / IMPORTS_DIR).glob("*.owl"))]
+    for iri, files, label in ((ONTOLOGY_GRAPH, ontology_files[:1], "the adekg ontology"),
+                              (IMPORTS_GRAPH, ontology_files[1:], "the ontology's import modules")):
+        yield from graph_entity(quad, NamedNode(iri), activity, label, ended)
+        for path in files:
+            yield from file_entity(path)
+            yield quad(NamedNode(iri), PROV + "wasDerivedFrom", NamedNode(f"{activity.value}/file/{path.name}"))
+    for case in cases:
+        record = case.record
+        named = NamedNode(source_graph(record.document_id))
+        yield from graph_entity(quad, named, activity, f"facts of source document {record.document_id}", ended)
+        for path in (record.path, record.text_path):
+            yield from file_entity(path)
+            yield quad(named, PROV + "wasDerivedFrom", NamedNode(f"{activity.value}/file/{path.name}"))
+        yield quad(named, DCTERMS + "source", NamedNode(f"https://w3id.org/adekg/data/{record.document_id}"))
+    yield from graph_entity(quad, graph, activity, "provenance of this build", ended)
+
+
+def graph_entity(quad, named: NamedNode, activity: NamedNode, label: str,
+                 generated: datetime.datetime) -> Iterator[Quad]:
+    """Describe one named graph as a PROV entity generated by the build."""
+    yield quad(named, RDF + "type", NamedNode(PROV + "Entity"))
+    yield quad(named, RDFS + "label", Literal(label))
+    yield quad(named, PROV + "wasGeneratedBy", activity)
+    yield quad(named, PROV + "generatedAtTime",
+               Literal(generated.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime")))

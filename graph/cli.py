@@ -1,0 +1,141 @@
+"""The `adekg` command: parses flags (with ADEKG_* environment fallbacks) and calls the stages."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from . import build as build_stage
+from .errors import AdekgError, StoreError, ValidationError
+from .store import EXPORT_FORMATS, export, open_store, write_results
+from .store import run_query as evaluate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_path(name: str, default: Path) -> Path:
+    """A path from an ADEKG_* environment variable, or the default."""
+    return Path(os.environ.get(name) or default)
+
+
+def parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every sub-command."""
+    main = argparse.ArgumentParser(prog="adekg", description="Build, query and serve the adekg knowledge graph.")
+    noise = main.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    noise.add_argument("-v", "--verbose", action="store_true", help="print per-record details")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    def with_store(command):
+        command.add_argument("--store", type=Path, default=env_path("ADEKG_STORE", Path("adekg-data/store")),
+                             help="store folder (env ADEKG_STORE; default ./adekg-data/store)")
+        return command
+
+    def with_inputs(command):
+        command.add_argument("--seeds", type=Path, default=env_path("ADEKG_SEEDS", PROJECT_ROOT / "seeds"),
+                             help="folder of seed texts and records (env ADEKG_SEEDS)")
+        command.add_argument("--ontology", type=Path,
+                             default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
+                             help="ontology folder (env ADEKG_ONTOLOGY)")
+        return command
+
+    with_inputs(with_store(commands.add_parser("build", help="build the store from seeds and ontology")))
+    with_inputs(commands.add_parser("validate", help="check records, quotes and shapes; write nothing"))
+    export_command = with_store(commands.add_parser("export", help="write the graph in an RDF syntax"))
+    export_command.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS))
+    export_command.add_argument("--graph", help="IRI of one named graph to export")
+    export_command.add_argument("-o", "--output", default="-", help="output file, or - for standard output")
+    query_command = with_store(commands.add_parser("query", help="run a SPARQL query"))
+    query_command.add_argument("query", help="the query text, or @file.rq")
+    query_command.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv"])
+    serve = with_inputs(with_store(commands.add_parser("serve", help="build if needed, then serve read-only")))
+    serve.add_argument("--host", default=os.environ.get("ADEKG_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("ADEKG_PORT", "5000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")))
+    serve.add_argument("--timeout", type=float, default=float(os.environ.get("ADEKG_TIMEOUT", "30")),
+                       help="seconds a request may run")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `adekg` console command."""
+    args = parser().parse_args(argv)
+    progress = build_stage.Progress(0 if args.quiet else 2 if args.verbose else 1)
+    try:
+        return COMMANDS[args.command](args, progress)
+    except ValidationError as error:
+        for line in error.report:
+            print("  " + line, file=sys.stderr)
+        print(f"adekg: {error.one_line()}", file=sys.stderr)
+    except AdekgError as error:
+        print(f"adekg: {error.one_line()}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("adekg: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+def run_build(args, progress) -> int:
+    """adekg build."""
+    build_stage.build(args.store, args.seeds, args.ontology, progress)
+    return 0
+
+
+def run_validate(args, progress) -> int:
+    """adekg validate."""
+    count = build_stage.validate(args.seeds, args.ontology, progress)
+    if progress.level:
+        print(f"valid: {count} quads would be written", file=sys.stderr)
+    return 0
+
+
+def run_export(args, progress) -> int:
+    """adekg export."""
+    store = open_store(args.store)
+    if args.output == "-":
+        export(store, sys.stdout.buffer, args.format, args.graph)
+        sys.stdout.buffer.flush()
+    else:
+        with open(args.output, "wb") as output:
+            export(store, output, args.format, args.graph)
+    return 0
+
+
+def run_query(args, progress) -> int:
+    """adekg query."""
+    text = args.query
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise StoreError(f"cannot read query file ({error.strerror})", file=text[1:]) from None
+    results = evaluate(open_store(args.store), text)
+    write_results(results, sys.stdout.buffer, args.format)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def run_serve(args, progress) -> int:
+    """adekg serve: build the store if there is none, then hand over to gunicorn."""
+    if not args.store.exists():
+        build_stage.build(args.store, args.seeds, args.ontology, progress)
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    if gunicorn is None:
+        raise AdekgError("gunicorn is not installed (pip install -e .)")
+    store = str(args.store.resolve())
+    app = f"server:create_app(store_path={store!r})"
+    command = [gunicorn, "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
+               "--timeout", str(int(args.timeout)), "--chdir", str(PROJECT_ROOT), app]
+    if progress.level:
+        print(f"serving {store} on http://{args.host}:{args.port}/sparql", file=sys.stderr)
+    os.execv(gunicorn, command)
+    return 0
+
+
+COMMANDS = {"build": run_build, "validate": run_validate, "export": run_export, "query": run_query,
+            "serve": run_serve}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Stage 1: load the curated seed records and check them against the record schema."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import RecordError
+
+SCHEMA_FILE = "record.schema.yaml"
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """One curated record: its data, its files and where each value sits in the YAML."""
+
+    path: Path
+    text_path: Path
+    data: dict[str, Any]
+    lines: dict[tuple, int]
+
+    @property
+    def document_id(self) -> str:
+        """The short id of the document, used in IRIs (e.g. '000')."""
+        return self.data["document"]["id"]
+
+    @property
+    def name(self) -> str:
+        """The record's file name, used in messages."""
+        return self.path.name
+
+    def place(self, path: tuple) -> str:
+        """Describe a path inside the record as 'observations[3].unit (line 120)'."""
+        line = self.lines.get(tuple(path))
+        return format_path(path) + (f" (line {line})" if line else "")
+
+
+def format_path(path: tuple) -> str:
+    """Render a path like ('observations', 3, 'unit') as observations[3].unit."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (("." if text else "") + str(part))
+    return text or "(top level)"
+
+
+def record_files(seeds_dir: Path) -> list[Path]:
+    """List the record files of a seeds directory, in name order."""
+    if not seeds_dir.is_dir():
+        raise RecordError("seeds directory not found", file=str(seeds_dir))
+    files = sorted(p for p in seeds_dir.glob("*.yaml") if p.name != SCHEMA_FILE)
+    if not files:
+        raise RecordError("no *.yaml records in the seeds directory", file=str(seeds_dir))
+    return files
+
+
+def load_schema(seeds_dir: Path) -> dict:
+    """Read the JSON Schema that every record follows (seeds/record.schema.yaml)."""
+    path = seeds_dir / SCHEMA_FILE
+    if not path.is_file():
+        path = Path(__file__).resolve().parent.parent / "seeds" / SCHEMA_FILE
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_records(seeds_dir: Path) -> list[Record]:
+    """Load and schema-check every record of a seeds directory."""
+    validator = jsonschema.Draft202012Validator(load_schema(seeds_dir))
+    records = [load_record(path, validator) for path in record_files(seeds_dir)]
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.document_id in seen:
+            raise RecordError(f"document id {record.document_id!r} is already used by "
+                              f"{seen[record.document_id]}", file=str(record.path),
+                              place="document.id")
+        seen[record.document_id] = record.name
+    return records
+
+
+def load_record(path: Path, validator: jsonschema.Draft202012Validator) -> Record:
+    """Parse one YAML record, check it against the schema and find its source text."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordError("record file not found", file=str(path)) from None
+    except UnicodeDecodeError as error:
+        raise RecordError(f"not UTF-8 text ({error.reason})", file=str(path)) from None
+    try:
+        data = yaml.safe_load(source)
+        lines = line_map(yaml.compose(source))
+    except yaml.YAMLError as error:
+        raise RecordError(f"malformed YAML: {yaml_problem(error)}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise RecordError("a record must be a YAML mapping", file=str(path))
+    check_schema(path, data, lines, validator)
+    text_path = path.parent / data["document"]["file"]
+    if not text_path.is_file():
+        raise RecordError(f"source text {data['document']['file']!r} not found next to the record",
+                          file=str(path), place="document.file")
+    return Record(path, text_path, data, lines)
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """Summarise a PyYAML error with its line and column."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def check_schema(path: Path, data: dict, lines: dict, validator) -> None:
+    """Raise a RecordError for the first schema violation, naming its place."""
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    where = tuple(error.absolute_path)
+    line = lines.get(where)
+    place = format_path(where) + (f" (line {line})" if line else "")
+    raise RecordError(schema_message(error), file=str(path), place=place)
+
+
+def schema_message(error: jsonschema.ValidationError) -> str:
+    """Turn a jsonschema error into a short sentence a curator understands."""
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unknown field {', '.join(map(repr, extra))}"
+    if error.validator == "type":
+        return f"value {error.instance!r} has the wrong type (expected {error.validator_value})"
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {error.validator_value}"
+    return error.message
+
+
+def line_map(node, path: tuple = ()) -> dict[tuple, int]:
+    """Map each path in a composed YAML tree to its 1-based line number."""
+    lines = {path: node.start_mark.line + 1} if node is not None else {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            lines.update(line_map(value, path + (key.value,)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines.update(line_map(item, path + (index,)))
+    return lines

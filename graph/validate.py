@@ -1,0 +1,48 @@
+"""Stage 4: validate the mapped graphs against the SHACL shapes in ontology/shapes.ttl."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyshacl
+import rdflib
+from rdflib.namespace import SH
+
+from .errors import ValidationError
+
+SHAPES_FILE = "shapes.ttl"
+
+
+def load_shapes(ontology_dir: Path) -> rdflib.Graph:
+    """Read the SHACL shapes graph."""
+    path = ontology_dir / SHAPES_FILE
+    if not path.is_file():
+        raise ValidationError("SHACL shapes file not found", file=str(path))
+    return rdflib.Graph().parse(path, format="turtle")
+
+
+def shape_violations(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[str]:
+    """Return one readable line per SHACL violation (empty when the data conforms)."""
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology,
+                                           inference="none", allow_warnings=True)
+    if conforms:
+        return []
+    lines = []
+    for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
+        if report.value(result, SH.resultSeverity) != SH.Violation:
+            continue
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        message = report.value(result, SH.resultMessage)
+        value = report.value(result, SH.value)
+        line = f"{focus.n3()}: {path.n3() if path is not None else '(node)'}: {message}"
+        lines.append(line + (f" (value {value.n3()})" if value is not None else ""))
+    return sorted(lines)
+
+
+def check_shapes(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph, name: str) -> None:
+    """Raise ValidationError with the full report if a graph violates the shapes."""
+    violations = shape_violations(data, ontology, shapes)
+    if violations:
+        error = ValidationError(f"{len(violations)} SHACL violation(s), first: {violations[0]}", file=name)
+        error.report = violations
+        raise error

@@ -1,0 +1,103 @@
+"""graph/build.py and graph/store.py: named graphs, provenance, atomic swap, CLI contract."""
+from pyoxigraph import NamedNode
+
+from graph.store import open_store
+from graph.terms import BUILD_GRAPH, IMPORTS_GRAPH, ONTOLOGY_GRAPH, source_graph
+
+from .conftest import DOCUMENTS, ONTOLOGY, adekg, select
+
+LDH_QUERY = """SELECT ?value WHERE { ?o ade:labTest test:ldh ; ade:numericValue ?value }"""
+
+
+def test_named_graphs_one_per_source_plus_ontology_imports_and_build(store):
+    graphs = {graph.value for graph in store.named_graphs()}
+    assert graphs == {ONTOLOGY_GRAPH, IMPORTS_GRAPH, BUILD_GRAPH} | {source_graph(d) for d in DOCUMENTS}
+
+
+def test_default_graph_is_the_union_of_the_named_graphs(store):
+    rows = select(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    per_graph = select(store, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert 0 < int(rows[0]["n"]) <= int(per_graph[0]["n"])
+
+
+def test_each_graph_has_provenance_from_its_files(store):
+    rows = select(store, """
+        SELECT ?graph ?file ?activity ?when WHERE { GRAPH graph:build {
+          ?graph prov:wasGeneratedBy ?activity ; prov:generatedAtTime ?when ;
+                 prov:wasDerivedFrom [ ade:fileName ?file ] .
+          ?activity a prov:Activity ; prov:startedAtTime ?start ; prov:endedAtTime ?end ;
+                    prov:wasAssociatedWith [ a prov:SoftwareAgent ] } }""")
+    files = {(row["graph"], row["file"]) for row in rows}
+    for document, text in (("000", "000_d2d347646c1aa5a0"), ("001", "001_15ee03019fee03ee"),
+                           ("002", "002_10a858e93e19efa9")):
+        assert (source_graph(document), text + ".txt") in files
+        assert (source_graph(document), text + ".yaml") in files
+    assert (ONTOLOGY_GRAPH, "adekg.owl") in files
+    assert len({row["activity"] for row in rows}) == 1
+
+
+def test_build_writes_a_generation_and_links_it(built_store):
+    assert built_store.is_symlink()
+    assert built_store.resolve().parent.name == ".generations"
+
+
+def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(tmp_path, seeds_copy):
+    store_path = tmp_path / "store"
+    adekg("build", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy), check=True)
+    before = store_path.resolve()
+    text = next(seeds_copy.glob("000_*.txt"))
+    text.write_text(text.read_text(encoding="utf-8").replace("(1366 units/L)", "(1367 units/L)"), encoding="utf-8")
+
+    result = adekg("build", "--store", str(store_path), "--seeds", str(seeds_copy))
+
+    assert result.returncode != 0
+    reason = result.stderr.strip().splitlines()[-1]
+    assert "000_d2d347646c1aa5a0.yaml" in reason and "quote not found" in reason and "1366" in reason
+    assert store_path.resolve() == before
+    rows = select(open_store(store_path), LDH_QUERY)
+    assert [float(row["value"]) for row in rows] == [1366.0]
+
+
+def test_a_second_build_replaces_the_store_and_prunes_old_generations(tmp_path):
+    store_path = tmp_path / "store"
+    for _ in range(3):
+        adekg("build", "--quiet", "--store", str(store_path), check=True)
+    generations = list((tmp_path / ".generations").iterdir())
+    assert len(generations) == 2 and store_path.resolve() in [g.resolve() for g in generations]
+    assert select(open_store(store_path), LDH_QUERY)
+
+
+def test_validate_writes_nothing(tmp_path):
+    result = adekg("validate")
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stderr
+    assert not (tmp_path / "store").exists()
+
+
+def test_progress_per_stage_and_quiet(tmp_path):
+    loud = adekg("build", "--store", str(tmp_path / "a"), check=True)
+    for stage in ("[load", "[ontology", "[check", "[map", "[validate", "[store"):
+        assert stage in loud.stderr
+    assert " s)" in loud.stderr
+    assert adekg("build", "--quiet", "--store", str(tmp_path / "b"), check=True).stderr == ""
+
+
+def test_shacl_violation_fails_with_a_report(tmp_path):
+    shapes_dir = tmp_path / "ontology"
+    import shutil
+    shutil.copytree(ONTOLOGY, shapes_dir)
+    shapes = shapes_dir / "shapes.ttl"
+    # A stricter shape that the data cannot meet: every patient must be 200+ years old.
+    shapes.write_text(shapes.read_text(encoding="utf-8").replace("sh:maxInclusive 130", "sh:minInclusive 200"),
+                      encoding="utf-8")
+    result = adekg("build", "--store", str(tmp_path / "store"), "--ontology", str(shapes_dir))
+    assert result.returncode != 0
+    assert "SHACL violation" in result.stderr.strip().splitlines()[-1]
+    assert "ageInYears" in result.stderr
+    assert not (tmp_path / "store").exists()
+
+
+def test_query_on_a_missing_store_fails_with_one_line(tmp_path):
+    result = adekg("query", "--store", str(tmp_path / "none"), "ASK {}")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "adekg build" in result.stderr

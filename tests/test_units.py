@@ -1,0 +1,29 @@
+"""graph/units.py: every normalised unit is a UCUM code."""
+import pytest
+
+from graph.errors import RecordError
+from graph.records import load_records
+from graph.units import check_units, is_ucum
+
+from .conftest import edit_record
+
+
+@pytest.mark.parametrize("code", ["mg/dL", "/uL", "10*9/L", "U/L", "mL/min/{1.73_m2}", "{copies}/mL", "%", "mg/d"])
+def test_valid_ucum_codes(code):
+    assert is_ucum(code)
+
+
+@pytest.mark.parametrize("code", ["mgg", "units/L", "10^9/L", "per dl", ""])
+def test_invalid_ucum_codes(code):
+    assert not is_ucum(code)
+
+
+def test_unknown_unit_in_a_record_is_named(seeds_copy):
+    def break_unit(data):
+        data["observations"][0]["unit"] = "flurbs/dL"
+    path = edit_record(seeds_copy, "000", break_unit)
+    record = next(r for r in load_records(seeds_copy) if r.document_id == "000")
+    with pytest.raises(RecordError) as error:
+        check_units(record)
+    message = error.value.one_line()
+    assert path.name in message and "observations[0].unit" in message and "'flurbs/dL'" in message
