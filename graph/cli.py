@@ -22,11 +22,16 @@ def env_path(name: str, default: Path) -> Path:
 
 def parser() -> argparse.ArgumentParser:
     """Build the argument parser for every sub-command."""
-    main = argparse.ArgumentParser(prog="adekg", description="Build, query and serve the adekg knowledge graph.")
-    noise = main.add_mutually_exclusive_group()
-    noise.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    noise.add_argument("-v", "--verbose", action="store_true", help="print per-record details")
-    commands = main.add_subparsers(dest="command", required=True)
+    # -q/-v are accepted before or after the sub-command; SUPPRESS keeps one from resetting the other.
+    noise = argparse.ArgumentParser(add_help=False)
+    noise.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print nothing but errors")
+    noise.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="print per-record details")
+    main = argparse.ArgumentParser(prog="adekg", description="Build, query and serve the adekg knowledge graph.",
+                                   parents=[noise])
+    subparsers = main.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, help=help, parents=[noise])
 
     def with_store(command):
         command.add_argument("--store", type=Path, default=env_path("ADEKG_STORE", Path("adekg-data/store")),
@@ -41,16 +46,16 @@ def parser() -> argparse.ArgumentParser:
                              help="ontology folder (env ADEKG_ONTOLOGY)")
         return command
 
-    with_inputs(with_store(commands.add_parser("build", help="build the store from seeds and ontology")))
-    with_inputs(commands.add_parser("validate", help="check records, quotes and shapes; write nothing"))
-    export_command = with_store(commands.add_parser("export", help="write the graph in an RDF syntax"))
+    with_inputs(with_store(command("build", "build the store from seeds and ontology")))
+    with_inputs(command("validate", "check records, quotes and shapes; write nothing"))
+    export_command = with_store(command("export", "write the graph in an RDF syntax"))
     export_command.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS))
     export_command.add_argument("--graph", help="IRI of one named graph to export")
     export_command.add_argument("-o", "--output", default="-", help="output file, or - for standard output")
-    query_command = with_store(commands.add_parser("query", help="run a SPARQL query"))
+    query_command = with_store(command("query", "run a SPARQL query"))
     query_command.add_argument("query", help="the query text, or @file.rq")
     query_command.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv"])
-    serve = with_inputs(with_store(commands.add_parser("serve", help="build if needed, then serve read-only")))
+    serve = with_inputs(with_store(command("serve", "build if needed, then serve read-only")))
     serve.add_argument("--host", default=os.environ.get("ADEKG_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("ADEKG_PORT", "5000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")))
@@ -62,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `adekg` console command."""
     args = parser().parse_args(argv)
-    progress = build_stage.Progress(0 if args.quiet else 2 if args.verbose else 1)
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    progress = build_stage.Progress(0 if quiet else 2 if verbose else 1)
     try:
         return COMMANDS[args.command](args, progress)
     except ValidationError as error:

@@ -111,7 +111,7 @@ def export(store: Store, output: IO[bytes], format_name: str, graph: str | None)
         return
     # A triple syntax for the whole store: the union graph, as SPARQL sees it.
     triples = run_query(store, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-    triples.serialize(output, rdf_format, prefixes=PREFIXES)
+    serialize(triples, output, rdf_format, prefixes=PREFIXES)
 
 
 RESULT_FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV,
@@ -121,7 +121,7 @@ RESULT_FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV
 def write_results(results, output: IO[bytes], format_name: str) -> None:
     """Write query results as a table, JSON, CSV or TSV (graphs as Turtle)."""
     if isinstance(results, QueryTriples):
-        results.serialize(output, RdfFormat.TURTLE, prefixes=PREFIXES)
+        serialize(results, output, RdfFormat.TURTLE, prefixes=PREFIXES)
     elif format_name in RESULT_FORMATS:
         results.serialize(output, RESULT_FORMATS[format_name])
     elif isinstance(results, QueryBoolean):

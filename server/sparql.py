@@ -57,8 +57,8 @@ def sparql() -> Response:
         table = GRAPH_TYPES
     media_type = request.accept_mimetypes.best_match(list(table), default=None)
     if media_type is None:
-        if request.accept_mimetypes.provided and not any(q for _, q in request.accept_mimetypes if q):
-            return plain(406, "nothing acceptable; offered: " + ", ".join(table))
+        if request.accept_mimetypes.provided:
+            return plain(406, "nothing acceptable for this Accept header; offered: " + ", ".join(table))
         media_type = next(iter(table))
     body = results.serialize(format=table[media_type])
     response = Response(body, mimetype=media_type)

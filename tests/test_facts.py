@@ -92,7 +92,7 @@ def canonical(value: str) -> str:
 @pytest.mark.parametrize("document,test", sorted(LAB_VALUES))
 def test_lab_values(store, document, test):
     rows = select(store, f"""
-        SELECT ?value WHERE {{ GRAPH graph:source/{document} {{
+        SELECT ?value WHERE {{ GRAPH <https://w3id.org/adekg/graph/source/{document}> {{
           ?patient ade:hasObservation ?o . ?o ade:labTest test:{test} ; ade:numericValue ?value }} }}""")
     assert {canonical(row["value"]) for row in rows} >= {canonical(v) for v in LAB_VALUES[(document, test)]}
 
@@ -100,7 +100,7 @@ def test_lab_values(store, document, test):
 @pytest.mark.parametrize("document", sorted(DOSES))
 def test_doses(store, document):
     rows = select(store, f"""
-        SELECT ?drug ?value ?unit WHERE {{ GRAPH graph:source/{document} {{
+        SELECT ?drug ?value ?unit WHERE {{ GRAPH <https://w3id.org/adekg/graph/source/{document}> {{
           ?e a ade:DrugExposure ; ade:drug ?drug ; ade:dose [ ade:numericValue ?value ; ade:ucumUnit ?unit ] }} }}""")
     found = {(row["drug"].rsplit("/", 1)[1], canonical(row["value"])) for row in rows}
     assert found >= {(drug, canonical(dose)) for drug, dose in DOSES[document]}
@@ -109,13 +109,13 @@ def test_doses(store, document):
 
 @pytest.mark.parametrize("document", sorted(DRUGS_TAKEN))
 def test_drugs_taken(store, document):
-    rows = select(store, f"""SELECT DISTINCT ?drug WHERE {{ GRAPH graph:source/{document} {{
+    rows = select(store, f"""SELECT DISTINCT ?drug WHERE {{ GRAPH <https://w3id.org/adekg/graph/source/{document}> {{
         ?p ade:hasExposure/ade:drug ?drug }} }}""")
     assert {row["drug"].rsplit("/", 1)[1] for row in rows} == DRUGS_TAKEN[document]
 
 
 def test_table_1_in_full(store):
-    rows = select(store, """SELECT ?drug ?mechanism ?polarity WHERE { GRAPH graph:source/000 {
+    rows = select(store, """SELECT ?drug ?mechanism ?polarity WHERE { GRAPH <https://w3id.org/adekg/graph/source/000> {
         ?claim ade:sourceKind ade:TableSource ; ade:aboutDrug ?drug ; ade:mechanism ?mechanism ;
                ade:polarity ?polarity } }""")
     cells = {(row["drug"].rsplit("/", 1)[1], row["mechanism"].rsplit("/", 1)[1]): row["polarity"].rsplit("/", 1)[1]
@@ -143,7 +143,7 @@ def test_patients(store):
     ("000", "ixazomib", "eliminationHalfLifeDays", "7.5"),
 ])
 def test_pharmacokinetic_claims(store, document, drug, prop, value):
-    rows = select(store, f"""SELECT ?value WHERE {{ GRAPH graph:source/{document} {{
+    rows = select(store, f"""SELECT ?value WHERE {{ GRAPH <https://w3id.org/adekg/graph/source/{document}> {{
         ?claim a ade:DrugPropertyClaim ; ade:aboutDrug drug:{drug} ; ade:claimValue ?value ;
                ade:propertyName ?name ; ade:hasEvidence ?quote }} }}""")
     assert canonical(value) in {canonical(row["value"]) for row in rows}
@@ -154,7 +154,7 @@ def test_pharmacokinetic_claims(store, document, drug, prop, value):
     ("000", "1"),     # "only one case of DTMAhas been reported with ixazomib"
 ])
 def test_case_counts(store, document, value):
-    rows = select(store, f"""SELECT ?n WHERE {{ GRAPH graph:source/{document} {{ ?c ade:caseCount ?n }} }}""")
+    rows = select(store, f"""SELECT ?n WHERE {{ GRAPH <https://w3id.org/adekg/graph/source/{document}> {{ ?c ade:caseCount ?n }} }}""")
     assert value in {row["n"] for row in rows}
 
 
@@ -165,13 +165,13 @@ def test_case_counts(store, document, value):
     ("002", "12"),    # "had a 12% survival at 10 months"
 ])
 def test_literature_figures(store, document, value):
-    rows = select(store, f"""SELECT ?v WHERE {{ GRAPH graph:source/{document} {{
+    rows = select(store, f"""SELECT ?v WHERE {{ GRAPH <https://w3id.org/adekg/graph/source/{document}> {{
         ?c a ade:Claim ; ade:claimValue ?v }} }}""")
     assert canonical(value) in {canonical(row["v"]) for row in rows}
 
 
 def test_platelet_unit_reinterpretation_is_flagged(store):
-    rows = select(store, """SELECT ?value ?written ?unit ?note WHERE { GRAPH graph:source/000 {
+    rows = select(store, """SELECT ?value ?written ?unit ?note WHERE { GRAPH <https://w3id.org/adekg/graph/source/000> {
         ?o ade:labTest test:platelet-count ; ade:numericValue ?value ; ade:unitAsWritten ?written ;
            ade:ucumUnit ?unit ; ade:hasInterpretation [ ade:isInterpretation true ; ade:note ?note ] } }""")
     assert {canonical(row["value"]) for row in rows} >= {"84000", "9000"}
