@@ -180,6 +180,14 @@ def typed_node(context: CaseContext, node: NamedNode, class_name: str, fact: dic
     yield from evidence_quads(context, node, fact)
 
 
+def optional_quads(context: CaseContext, node: NamedNode, fact: dict,
+                   fields: dict[str, tuple[str, Callable]]) -> Iterator[Quad]:
+    """State each field present in a fact through its (ade: property, literal maker) pair."""
+    for key, (prop, make) in fields.items():
+        if key in fact:
+            yield context.quad(node, prop, make(fact[key]))
+
+
 def term_node(curie: str) -> NamedNode:
     """The class IRI of a CURIE that the identifier check has already accepted."""
     return NamedNode(expand_curie(curie))
@@ -274,37 +282,36 @@ def patient_quads(context: CaseContext, patient: dict) -> Iterator[Quad]:
         yield context.quad(node, "ageContext", text(patient["age_at"]))
 
 
-def timing_quads(context: CaseContext, owner: NamedNode, predicate: str, timing: dict | None) -> Iterator[Quad]:
-    """A time point hanging off a fact (start, stop, onset, observed at ...)."""
-    if not timing:
+TIME_POINT_FIELDS = {
+    "text": ("timeDescription", text), "relative_to": ("relativeTo", text),
+    "relative_day": ("relativeDay", decimal), "cycle": ("cycleNumber", integer),
+    "day_of_cycle": ("dayOfCycle", integer), "date": ("date", date_literal),
+    "age_years": ("patientAgeYears", integer), "approximate": ("approximate", boolean)}
+QUANTITY_FIELDS = {
+    "value": ("numericValue", decimal), "unit": ("ucumUnit", text),
+    "unit_as_written": ("unitAsWritten", text), "value_as_written": ("valueAsWritten", text),
+    "approximate": ("approximate", boolean)}
+
+
+def value_node_quads(context: CaseContext, owner: NamedNode, predicate: str, class_name: str,
+                     values: dict | None, fields: dict) -> Iterator[Quad]:
+    """A small node hanging off a fact (a time point or a quantity), named after its predicate."""
+    if not values:
         return
     node = NamedNode(f"{owner.value}/{predicate}")
     yield context.quad(owner, predicate, node)
-    yield context.quad(node, TYPE, ade("TimePoint"))
-    fields = {"text": ("timeDescription", text), "relative_to": ("relativeTo", text),
-              "relative_day": ("relativeDay", decimal), "cycle": ("cycleNumber", integer),
-              "day_of_cycle": ("dayOfCycle", integer), "date": ("date", date_literal),
-              "age_years": ("patientAgeYears", integer), "approximate": ("approximate", boolean)}
-    for key, (prop, make) in fields.items():
-        if key in timing:
-            yield context.quad(node, prop, make(timing[key]))
+    yield context.quad(node, TYPE, ade(class_name))
+    yield from optional_quads(context, node, values, fields)
+
+
+def timing_quads(context: CaseContext, owner: NamedNode, predicate: str, timing: dict | None) -> Iterator[Quad]:
+    """A time point of a fact (start, stop, onset, observed at ...)."""
+    yield from value_node_quads(context, owner, predicate, "TimePoint", timing, TIME_POINT_FIELDS)
 
 
 def quantity_quads(context: CaseContext, owner: NamedNode, predicate: str, quantity: dict | None) -> Iterator[Quad]:
     """A value with its UCUM unit and the unit as the text writes it."""
-    if not quantity:
-        return
-    node = NamedNode(f"{owner.value}/{predicate}")
-    yield context.quad(owner, predicate, node)
-    yield context.quad(node, TYPE, ade("Quantity"))
-    yield context.quad(node, "numericValue", decimal(quantity["value"]))
-    yield context.quad(node, "ucumUnit", text(quantity["unit"]))
-    if "unit_as_written" in quantity:
-        yield context.quad(node, "unitAsWritten", text(quantity["unit_as_written"]))
-    if "value_as_written" in quantity:
-        yield context.quad(node, "valueAsWritten", text(quantity["value_as_written"]))
-    if "approximate" in quantity:
-        yield context.quad(node, "approximate", boolean(quantity["approximate"]))
+    yield from value_node_quads(context, owner, predicate, "Quantity", quantity, QUANTITY_FIELDS)
 
 
 def condition_quads(context: CaseContext, condition: dict) -> Iterator[Quad]:
@@ -332,13 +339,9 @@ def condition_quads(context: CaseContext, condition: dict) -> Iterator[Quad]:
         yield from typed_node(context, finding_node, "CytogeneticFinding", finding,
                               finding.get("label", finding["notation"]))
         yield context.quad(node, "hasCytogeneticFinding", finding_node)
-        yield context.quad(finding_node, "cytogeneticNotation", text(finding["notation"]))
-        if "method" in finding:
-            yield context.quad(finding_node, "assayMethod", text(finding["method"]))
-        if "high_risk" in finding:
-            yield context.quad(finding_node, "highRisk", boolean(finding["high_risk"]))
-        if "percent_cells" in finding:
-            yield context.quad(finding_node, "percentCells", decimal(finding["percent_cells"]))
+        yield from optional_quads(context, finding_node, finding, {
+            "notation": ("cytogeneticNotation", text), "method": ("assayMethod", text),
+            "high_risk": ("highRisk", boolean), "percent_cells": ("percentCells", decimal)})
 
 
 def finding_quads(context: CaseContext, finding: dict) -> Iterator[Quad]:
@@ -349,11 +352,9 @@ def finding_quads(context: CaseContext, finding: dict) -> Iterator[Quad]:
     if "term" in finding:
         yield context.quad(node, TYPE, term_node(finding["term"]))
         yield context.quad(node, "findingType", term_node(finding["term"]))
-    if "category" in finding:
-        yield context.quad(node, "findingCategory", text(finding["category"]))
     yield context.quad(node, "present", boolean(finding.get("present", True)))
-    if "severity" in finding:
-        yield context.quad(node, "severity", text(finding["severity"]))
+    yield from optional_quads(context, node, finding, {"category": ("findingCategory", text),
+                                                       "severity": ("severity", text)})
     yield from timing_quads(context, node, "occurredAt", finding.get("timing"))
 
 
@@ -363,12 +364,9 @@ def regimen_quads(context: CaseContext, regimen: dict) -> Iterator[Quad]:
     yield from typed_node(context, node, "DrugRegimen", regimen, regimen["name"])
     if "label" in regimen:
         yield context.quad(node, NamedNode(DCTERMS + "description"), text(regimen["label"]))
-    if "cycles_given" in regimen:
-        yield context.quad(node, "cyclesGiven", integer(regimen["cycles_given"]))
-    if "courses" in regimen:
-        yield context.quad(node, "courseNumbers", text(regimen["courses"]))
-    if "cycle_length_days" in regimen:
-        yield context.quad(node, "cycleLengthDays", integer(regimen["cycle_length_days"]))
+    yield from optional_quads(context, node, regimen, {
+        "cycles_given": ("cyclesGiven", integer), "courses": ("courseNumbers", text),
+        "cycle_length_days": ("cycleLengthDays", integer)})
     yield from timing_quads(context, node, "startTime", regimen.get("start"))
     yield from timing_quads(context, node, "stopTime", regimen.get("stop"))
 
@@ -387,17 +385,13 @@ def exposure_quads(context: CaseContext, exposure: dict) -> Iterator[Quad]:
     yield from quantity_quads(context, node, "dose", dose)
     if "route" in exposure:
         yield context.quad(node, "route", ade(ROUTE[exposure["route"]]))
-    if "frequency" in exposure:
-        yield context.quad(node, "frequency", text(exposure["frequency"]))
     for day in exposure.get("schedule_days", []):
         yield context.quad(node, "scheduleDay", integer(day))
-    for key, prop in (("cycle_length_days", "cycleLengthDays"), ("cycles_given", "cyclesGiven")):
-        if key in exposure:
-            yield context.quad(node, prop, integer(exposure[key]))
+    yield from optional_quads(context, node, exposure, {
+        "frequency": ("frequency", text), "cycle_length_days": ("cycleLengthDays", integer),
+        "cycles_given": ("cyclesGiven", integer), "stop_reason": ("stopReason", text)})
     yield from timing_quads(context, node, "startTime", exposure.get("start"))
     yield from timing_quads(context, node, "stopTime", exposure.get("stop"))
-    if "stop_reason" in exposure:
-        yield context.quad(node, "stopReason", text(exposure["stop_reason"]))
 
 
 def observation_quads(context: CaseContext, observation: dict) -> Iterator[Quad]:
@@ -407,12 +401,9 @@ def observation_quads(context: CaseContext, observation: dict) -> Iterator[Quad]
                           observation.get("label", observation["test"]))
     yield context.quad(context.patient, "hasObservation", node)
     yield context.quad(node, "labTest", NamedNode(TEST + observation["test"]))
-    if "value" in observation:
-        yield context.quad(node, "numericValue", decimal(observation["value"]))
-    for key, prop in (("value_as_written", "valueAsWritten"), ("unit", "ucumUnit"),
-                      ("unit_as_written", "unitAsWritten"), ("specimen", "specimen")):
-        if key in observation:
-            yield context.quad(node, prop, text(observation[key]))
+    yield from optional_quads(context, node, observation, {
+        "value": ("numericValue", decimal), "value_as_written": ("valueAsWritten", text),
+        "unit": ("ucumUnit", text), "unit_as_written": ("unitAsWritten", text), "specimen": ("specimen", text)})
     if "result" in observation:
         yield context.quad(node, "qualitativeResult", ade(RESULT[observation["result"]]))
     if "interpretation" in observation:
@@ -437,10 +428,8 @@ def adverse_event_quads(context: CaseContext, event: dict) -> Iterator[Quad]:
         yield context.quad(node, "suspectDrug", NamedNode(DRUG + drug))
     yield from timing_quads(context, node, "onset", event.get("onset"))
     yield from timing_quads(context, node, "resolvedAt", event.get("resolution"))
-    if "severity" in event:
-        yield context.quad(node, "severity", text(event["severity"]))
-    if "serious" in event:
-        yield context.quad(node, "serious", boolean(event["serious"]))
+    yield from optional_quads(context, node, event, {"severity": ("severity", text),
+                                                     "serious": ("serious", boolean)})
     if "outcome" in event:
         yield context.quad(node, "eventOutcome", ade(OUTCOME[event["outcome"]]))
     for local_id in event.get("manifestations", []):
@@ -473,10 +462,8 @@ def intervention_quads(context: CaseContext, intervention: dict) -> Iterator[Qua
     yield from quantity_quads(context, node, "dose", intervention.get("dose"))
     if "route" in intervention:
         yield context.quad(node, "route", ade(ROUTE[intervention["route"]]))
-    if "frequency" in intervention:
-        yield context.quad(node, "frequency", text(intervention["frequency"]))
-    if "duration_days" in intervention:
-        yield context.quad(node, "durationDays", decimal(intervention["duration_days"]))
+    yield from optional_quads(context, node, intervention, {"frequency": ("frequency", text),
+                                                            "duration_days": ("durationDays", decimal)})
     for local_id in intervention.get("treats", []):
         yield context.quad(node, "treats", context.ref(local_id))
     yield context.quad(node, "interventionEffect", ade(EFFECT[intervention["effect"]]))
@@ -517,10 +504,8 @@ def outcome_quads(context: CaseContext, outcome: dict) -> Iterator[Quad]:
     yield context.quad(node, "outcomeStatus", ade(OUTCOME[outcome["status"]]))
     if "cause_of_death" in outcome:
         yield context.quad(node, "causeOfDeathType", term_node(outcome["cause_of_death"]))
-    if "cause_label" in outcome:
-        yield context.quad(node, "causeOfDeathLabel", text(outcome["cause_label"]))
-    if "follow_up" in outcome:
-        yield context.quad(node, "followUp", text(outcome["follow_up"]))
+    yield from optional_quads(context, node, outcome, {"cause_label": ("causeOfDeathLabel", text),
+                                                       "follow_up": ("followUp", text)})
     yield from timing_quads(context, node, "occurredAt", outcome.get("timing"))
 
 
@@ -549,14 +534,10 @@ def claim_quads(context: CaseContext, claim: dict) -> Iterator[Quad]:
         yield context.quad(node, "aboutEventType", term_node(claim["event_term"]))
     if "mechanism" in claim:
         yield context.quad(node, "mechanism", NamedNode(MECH + claim["mechanism"]))
-    if "case_count" in claim:
-        yield context.quad(node, "caseCount", integer(claim["case_count"]))
-    if "value" in claim:
-        yield context.quad(node, "claimValue", decimal(claim["value"]))
-    for key, prop in (("unit", "claimUnit"), ("property", "propertyName"), ("value_text", "valueText"),
-                      ("condition", "applicabilityCondition"), ("population", "population")):
-        if key in claim:
-            yield context.quad(node, prop, text(claim[key]))
+    yield from optional_quads(context, node, claim, {
+        "case_count": ("caseCount", integer), "value": ("claimValue", decimal), "unit": ("claimUnit", text),
+        "property": ("propertyName", text), "value_text": ("valueText", text),
+        "condition": ("applicabilityCondition", text), "population": ("population", text)})
     if claim.get("about_case"):
         yield context.quad(node, "aboutCase", context.case)
     if polarity == "affirmed" and claim.get("property") in DRUG_PROPERTY and "condition" not in claim:

@@ -1,10 +1,10 @@
 """graph/build.py and graph/store.py: named graphs, provenance, atomic swap, CLI contract."""
-from pyoxigraph import NamedNode
+import pytest
 
 from graph.store import open_store
 from graph.terms import BUILD_GRAPH, IMPORTS_GRAPH, ONTOLOGY_GRAPH, source_graph
 
-from .conftest import DOCUMENTS, ONTOLOGY, adekg, select
+from .conftest import DOCUMENTS, ONTOLOGY, adekg, edit_record, select
 
 LDH_QUERY = """SELECT ?value WHERE { ?o ade:labTest test:ldh ; ade:numericValue ?value }"""
 
@@ -101,3 +101,47 @@ def test_query_on_a_missing_store_fails_with_one_line(tmp_path):
     result = adekg("query", "--store", str(tmp_path / "none"), "ASK {}")
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "adekg build" in result.stderr
+
+
+def break_yaml(seeds):
+    path = next(seeds.glob("001_*.yaml"))
+    path.write_text(path.read_text(encoding="utf-8").replace("schema_version: 1", "schema_version: [1", 1), encoding="utf-8")
+
+
+def remove_text(seeds):
+    next(seeds.glob("002_*.txt")).unlink()
+
+
+BAD_INPUTS = {
+    "missing file": (remove_text, "002_10a858e93e19efa9.yaml", "not found"),
+    "malformed YAML": (break_yaml, "001_15ee03019fee03ee.yaml", "malformed YAML"),
+    "unknown field": (lambda s: edit_record(s, "000", lambda d: d["patient"].update(colour="blue")),
+                      "000_d2d347646c1aa5a0.yaml", "unknown field 'colour'"),
+    "unknown UCUM unit": (lambda s: edit_record(s, "002", lambda d: d["observations"][0].update(unit="gg/L")),
+                          "002_10a858e93e19efa9.yaml", "not a valid UCUM code"),
+    "wrong type": (lambda s: edit_record(s, "001", lambda d: d["patient"].update(age_years="70 years")),
+                   "001_15ee03019fee03ee.yaml", "wrong type"),
+    "identifier not in the imports": (
+        lambda s: edit_record(s, "000", lambda d: d["adverse_events"][0].update(term="HP:9999999")),
+        "000_d2d347646c1aa5a0.yaml", "'HP:9999999' is not declared"),
+}
+
+
+@pytest.fixture(scope="module")
+def existing_store(tmp_path_factory):
+    store_path = tmp_path_factory.mktemp("existing") / "store"
+    adekg("build", "--quiet", "--store", str(store_path), check=True)
+    return store_path
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_fails_with_one_line_and_loses_nothing(existing_store, seeds_copy, case):
+    breaker, file_name, problem = BAD_INPUTS[case]
+    before = existing_store.resolve()
+    breaker(seeds_copy)
+    result = adekg("build", "--quiet", "--store", str(existing_store), "--seeds", str(seeds_copy))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and file_name in lines[0] and problem in lines[0], result.stderr
+    assert existing_store.resolve() == before
+    assert select(open_store(existing_store), LDH_QUERY)
