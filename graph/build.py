@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Iterator
 
 import rdflib
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, serialize
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from . import __version__
 from .identifiers import check_identifiers
 from .mapping import record_quads
 from .ontology import declared_terms, load_ontology_graph
 from .quotes import QuoteMatch, check_quotes
+from .reason import is_reasoning_quad, reason
 from .records import Record, load_records
-from .store import bulk_write, discard, new_generation, publish
+from .store import bulk_write, discard, new_generation, open_store, publish
 from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
                     XSD, source_graph)
 from .units import check_units
@@ -105,22 +106,64 @@ def validate(seeds_dir: Path, ontology_dir: Path, progress: Progress) -> int:
     return sum(len(case.quads) for case in cases)
 
 
-def build(store_path: Path, seeds_dir: Path, ontology_dir: Path, progress: Progress) -> int:
+def build(store_path: Path, seeds_dir: Path, ontology_dir: Path, progress: Progress, reasoning: bool = True) -> int:
     """Build the store atomically: a failure leaves the previous store untouched."""
     build_started = datetime.datetime.now(datetime.timezone.utc)
     cases, _ = check_and_map(seeds_dir, ontology_dir, progress)
-    started = time.perf_counter()
     documents = list(ontology_documents(ontology_dir))
     provenance = list(provenance_quads(cases, ontology_dir, build_started))
+    quads = [quad for case in cases for quad in case.quads] + provenance
+    if reasoning:
+        quads += reasoning_stage(in_memory(quads, documents), ontology_dir, progress)
+    started = time.perf_counter()
+    size = write_generation(store_path, quads, documents)
+    graphs = len(cases) + 3 + (2 if reasoning else 0)
+    progress.stage("store", f"{size} quads in {graphs} named graphs at {store_path}", started)
+    return size
+
+
+def in_memory(quads: list[Quad], documents: list[tuple[bytes, RdfFormat, str]]) -> Store:
+    """An in-memory store holding the ontology documents and the asserted quads."""
+    store = Store()
+    for content, rdf_format, graph in documents:
+        store.load(content, rdf_format, to_graph=NamedNode(graph))
+    store.extend(quads)
+    return store
+
+
+def reasoning_stage(store: Store, ontology_dir: Path, progress: Progress) -> list[Quad]:
+    """Run HermiT and the rules over the store; report and return the new quads."""
+    started = time.perf_counter()
+    output = reason(store, ontology_dir)
+    for rule, count in output.rule_counts.items():
+        progress.detail(f"{rule}: {count} triples")
+    progress.stage("reason", f"HermiT {output.realised} new types ({output.hermit_seconds:.1f} s), "
+                   f"{len(output.rule_counts)} rules {sum(output.rule_counts.values())} triples "
+                   f"({output.rules_seconds:.1f} s)", started)
+    return output.quads
+
+
+def write_generation(store_path: Path, quads: list[Quad], documents: list) -> int:
+    """Write a new store generation and publish it, or discard it on failure."""
     folder = new_generation(store_path)
     try:
-        quads = [quad for case in cases for quad in case.quads] + provenance
         size = bulk_write(folder, quads, documents)
         publish(store_path, folder)
     except BaseException:
         discard(folder)
         raise
-    progress.stage("store", f"{size} quads in {len(cases) + 3} named graphs at {store_path}", started)
+    return size
+
+
+def rereason(store_path: Path, ontology_dir: Path, progress: Progress) -> int:
+    """Recompute the inferences of an existing store and publish them as a new generation."""
+    existing = open_store(store_path)
+    kept = [quad for quad in existing.quads_for_pattern(None, None, None) if not is_reasoning_quad(quad)]
+    del existing
+    quads = kept + reasoning_stage(in_memory(kept, []), ontology_dir, progress)
+    started = time.perf_counter()
+    size = write_generation(store_path, quads, [])
+    progress.stage("store", f"{size} quads at {store_path}", started)
     return size
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import build as build_stage
 from .errors import AdekgError, StoreError, ValidationError
+from .explain import explain
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
 
@@ -46,7 +47,11 @@ def parser() -> argparse.ArgumentParser:
                              help="ontology folder (env ADEKG_ONTOLOGY)")
         return command
 
-    with_inputs(with_store(command("build", "build the store from seeds and ontology")))
+    build_command = with_inputs(with_store(command("build", "build the store from seeds and ontology")))
+    build_command.add_argument("--no-reason", action="store_true", help="skip the reasoning stage (HermiT + rules)")
+    with_inputs(with_store(command("reason", "recompute the inferences of an existing store (--seeds is ignored)")))
+    explain_command = with_store(command("explain", "print how an inferred statement was derived, down to quotes"))
+    explain_command.add_argument("iri", help="IRI (or CURIE with a known prefix) of an inferred node or inference")
     with_inputs(command("validate", "check records, quotes and shapes; write nothing"))
     export_command = with_store(command("export", "write the graph in an RDF syntax"))
     export_command.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS))
@@ -60,7 +65,18 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("ADEKG_PORT", "5000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")))
     serve.add_argument("--timeout", type=float, default=float(os.environ.get("ADEKG_TIMEOUT", "30")),
-                       help="seconds a request may run")
+                       help="seconds a query may run before it is stopped and answered 503 (env ADEKG_TIMEOUT)")
+    serve.add_argument("--max-body", type=int, default=int(os.environ.get("ADEKG_MAX_BODY", "1000000")),
+                       help="largest request body in bytes, else 413 (env ADEKG_MAX_BODY)")
+    serve.add_argument("--max-triples", type=int, default=int(os.environ.get("ADEKG_MAX_TRIPLES", "1000000")),
+                       help="cap on triples a CONSTRUCT/DESCRIBE returns (env ADEKG_MAX_TRIPLES)")
+    serve.add_argument("--max-result-bytes", type=int,
+                       default=int(os.environ.get("ADEKG_MAX_RESULT_BYTES", str(512 * 2**20))),
+                       help="cap on the size of one serialised result (env ADEKG_MAX_RESULT_BYTES)")
+    serve.add_argument("--service-allow", default=os.environ.get("ADEKG_SERVICE_ALLOW", ""),
+                       help="comma-separated endpoint IRIs that SERVICE may call; none by default (env ADEKG_SERVICE_ALLOW)")
+    serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
+                       help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
     return main
 
 
@@ -85,7 +101,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_build(args, progress) -> int:
     """adekg build."""
-    build_stage.build(args.store, args.seeds, args.ontology, progress)
+    build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason)
+    return 0
+
+
+def run_reason(args, progress) -> int:
+    """adekg reason."""
+    build_stage.rereason(args.store, args.ontology, progress)
+    return 0
+
+
+def run_explain(args, progress) -> int:
+    """adekg explain."""
+    sys.stdout.write(explain(open_store(args.store), args.iri))
     return 0
 
 
@@ -131,17 +159,24 @@ def run_serve(args, progress) -> int:
     if gunicorn is None:
         raise AdekgError("gunicorn is not installed (pip install -e .)")
     store = str(args.store.resolve())
-    app = f"server:create_app(store_path={store!r})"
+    config = {"MAX_CONTENT_LENGTH": args.max_body, "ADEKG_QUERY_TIMEOUT": args.timeout,
+              "ADEKG_MAX_TRIPLES": args.max_triples, "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
+              "ADEKG_SERVICE_ALLOW": [iri.strip() for iri in args.service_allow.split(",") if iri.strip()],
+              "ADEKG_CACHE_ENTRIES": args.cache}
+    app = f"server:create_app(store_path={store!r}, config={config!r})"
+    # Sync workers: a query past --timeout is answered 503 by the worker, which then exits and is replaced;
+    # gunicorn's own timeout is only a backstop behind that.
     command = [gunicorn, "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
-               "--timeout", str(int(args.timeout)), "--chdir", str(PROJECT_ROOT), app]
+               "--timeout", str(int(args.timeout) + 30), "--graceful-timeout", "5",
+               "--chdir", str(PROJECT_ROOT), app]
     if progress.level:
         print(f"serving {store} on http://{args.host}:{args.port}/sparql", file=sys.stderr)
     os.execv(gunicorn, command)
     return 0
 
 
-COMMANDS = {"build": run_build, "validate": run_validate, "export": run_export, "query": run_query,
-            "serve": run_serve}
+COMMANDS = {"build": run_build, "reason": run_reason, "explain": run_explain, "validate": run_validate,
+            "export": run_export, "query": run_query, "serve": run_serve}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,6 +9,8 @@ MECH = BASE + "mechanism/"
 DATA = BASE + "data/"
 GRAPH = BASE + "graph/"
 BUILD = BASE + "build/"
+RULE = BASE + "rule/"
+INFERRED = BASE + "inferred/"
 OBO = "http://purl.obolibrary.org/obo/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -21,6 +23,8 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 ONTOLOGY_GRAPH = GRAPH + "ontology"
 IMPORTS_GRAPH = GRAPH + "ontology-imports"
 BUILD_GRAPH = GRAPH + "build"
+INFERRED_GRAPH = GRAPH + "inferred"
+RULES_GRAPH = GRAPH + "rules"
 
 # Prefixes of CURIEs allowed in records; OBO ontologies share one IRI pattern.
 CURIE_PREFIXES = {
@@ -39,7 +43,7 @@ CURIE_PREFIXES = {
 PREFIXES = {
     "ade": ADE, "drug": DRUG, "test": TEST, "mech": MECH, "data": DATA, "graph": GRAPH,
     "obo": OBO, "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "prov": PROV,
-    "dcterms": DCTERMS, "skos": SKOS,
+    "dcterms": DCTERMS, "skos": SKOS, "rule": RULE, "inf": INFERRED,
 }
 
 

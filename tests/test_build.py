@@ -2,16 +2,17 @@
 import pytest
 
 from graph.store import open_store
-from graph.terms import BUILD_GRAPH, IMPORTS_GRAPH, ONTOLOGY_GRAPH, source_graph
+from graph.terms import BUILD_GRAPH, IMPORTS_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, RULES_GRAPH, source_graph
 
 from .conftest import DOCUMENTS, ONTOLOGY, adekg, edit_record, select
 
 LDH_QUERY = """SELECT ?value WHERE { ?o ade:labTest test:ldh ; ade:numericValue ?value }"""
 
 
-def test_named_graphs_one_per_source_plus_ontology_imports_and_build(store):
+def test_named_graphs_one_per_source_plus_ontology_imports_build_inferred_and_rules(store):
     graphs = {graph.value for graph in store.named_graphs()}
-    assert graphs == {ONTOLOGY_GRAPH, IMPORTS_GRAPH, BUILD_GRAPH} | {source_graph(d) for d in DOCUMENTS}
+    assert graphs == ({ONTOLOGY_GRAPH, IMPORTS_GRAPH, BUILD_GRAPH, INFERRED_GRAPH, RULES_GRAPH}
+                      | {source_graph(d) for d in DOCUMENTS})
 
 
 def test_default_graph_is_the_union_of_the_named_graphs(store):
@@ -43,12 +44,12 @@ def test_build_writes_a_generation_and_links_it(built_store):
 
 def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(tmp_path, seeds_copy):
     store_path = tmp_path / "store"
-    adekg("build", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy), check=True)
+    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy), check=True)
     before = store_path.resolve()
     text = next(seeds_copy.glob("000_*.txt"))
     text.write_text(text.read_text(encoding="utf-8").replace("(1366 units/L)", "(1367 units/L)"), encoding="utf-8")
 
-    result = adekg("build", "--store", str(store_path), "--seeds", str(seeds_copy))
+    result = adekg("build", "--no-reason", "--store", str(store_path), "--seeds", str(seeds_copy))
 
     assert result.returncode != 0
     reason = result.stderr.strip().splitlines()[-1]
@@ -61,7 +62,7 @@ def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(tmp_pa
 def test_a_second_build_replaces_the_store_and_prunes_old_generations(tmp_path):
     store_path = tmp_path / "store"
     for _ in range(3):
-        adekg("build", "--quiet", "--store", str(store_path), check=True)
+        adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
     generations = list((tmp_path / ".generations").iterdir())
     assert len(generations) == 2 and store_path.resolve() in [g.resolve() for g in generations]
     assert select(open_store(store_path), LDH_QUERY)
@@ -75,11 +76,11 @@ def test_validate_writes_nothing(tmp_path):
 
 
 def test_progress_per_stage_and_quiet(tmp_path):
-    loud = adekg("build", "--store", str(tmp_path / "a"), check=True)
+    loud = adekg("build", "--no-reason", "--store", str(tmp_path / "a"), check=True)
     for stage in ("[load", "[ontology", "[check", "[map", "[validate", "[store"):
         assert stage in loud.stderr
     assert " s)" in loud.stderr
-    assert adekg("build", "--quiet", "--store", str(tmp_path / "b"), check=True).stderr == ""
+    assert adekg("build", "--no-reason", "--quiet", "--store", str(tmp_path / "b"), check=True).stderr == ""
 
 
 def test_shacl_violation_fails_with_a_report(tmp_path):
@@ -90,7 +91,7 @@ def test_shacl_violation_fails_with_a_report(tmp_path):
     # A stricter shape that the data cannot meet: every patient must be 200+ years old.
     shapes.write_text(shapes.read_text(encoding="utf-8").replace("sh:maxInclusive 130", "sh:minInclusive 200"),
                       encoding="utf-8")
-    result = adekg("build", "--store", str(tmp_path / "store"), "--ontology", str(shapes_dir))
+    result = adekg("build", "--no-reason", "--store", str(tmp_path / "store"), "--ontology", str(shapes_dir))
     assert result.returncode != 0
     assert "SHACL violation" in result.stderr.strip().splitlines()[-1]
     assert "ageInYears" in result.stderr
@@ -130,7 +131,7 @@ BAD_INPUTS = {
 @pytest.fixture(scope="module")
 def existing_store(tmp_path_factory):
     store_path = tmp_path_factory.mktemp("existing") / "store"
-    adekg("build", "--quiet", "--store", str(store_path), check=True)
+    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
     return store_path
 
 
@@ -139,7 +140,7 @@ def test_bad_input_fails_with_one_line_and_loses_nothing(existing_store, seeds_c
     breaker, file_name, problem = BAD_INPUTS[case]
     before = existing_store.resolve()
     breaker(seeds_copy)
-    result = adekg("build", "--quiet", "--store", str(existing_store), "--seeds", str(seeds_copy))
+    result = adekg("build", "--no-reason", "--quiet", "--store", str(existing_store), "--seeds", str(seeds_copy))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and file_name in lines[0] and problem in lines[0], result.stderr

@@ -1,0 +1,76 @@
+"""The rules engine: runs ontology/rules/*.rq (SPARQL CONSTRUCT) in name order over an in-memory store."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterator
+
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, Variable, parse
+
+from .errors import AdekgError
+from .terms import ADE, INFERRED_GRAPH, PREFIXES, RDF, RDFS, RULE, RULES_GRAPH
+
+RULES_DIR = "rules"
+
+
+class RuleError(AdekgError):
+    """A rule file cannot be read, parsed or evaluated."""
+
+
+def rule_files(ontology_dir: Path) -> list[Path]:
+    """The rule files of an ontology folder, in the order they run."""
+    return sorted((ontology_dir / RULES_DIR).glob("*.rq"))
+
+
+def data_files(ontology_dir: Path) -> list[Path]:
+    """The rule data files (thresholds, reference limits) of an ontology folder."""
+    return sorted((ontology_dir / RULES_DIR).glob("*.ttl"))
+
+
+def rule_iri(path: Path) -> NamedNode:
+    """The IRI of the rule individual that stands for a rule file."""
+    return NamedNode(RULE + path.stem)
+
+
+def rule_statement(path: Path) -> str:
+    """The rule in plain words: the leading comment lines of its file."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return " ".join(line for line in lines if line)
+
+
+def rule_quads(ontology_dir: Path) -> Iterator[Quad]:
+    """Rule individuals (label, statement, file, SHA-256) and the rule data, all in the rules graph."""
+    graph = NamedNode(RULES_GRAPH)
+    for path in rule_files(ontology_dir):
+        rule = rule_iri(path)
+        yield Quad(rule, NamedNode(RDF + "type"), NamedNode(ADE + "InferenceRule"), graph)
+        yield Quad(rule, NamedNode(RDFS + "label"), Literal(path.stem), graph)
+        yield Quad(rule, NamedNode(RDFS + "comment"), Literal(rule_statement(path)), graph)
+        yield Quad(rule, NamedNode(ADE + "fileName"), Literal(path.name), graph)
+        yield Quad(rule, NamedNode(ADE + "sha256"), Literal(hashlib.sha256(path.read_bytes()).hexdigest()), graph)
+    for path in data_files(ontology_dir):
+        try:
+            triples = list(parse(path.read_bytes(), RdfFormat.TURTLE))
+        except SyntaxError as error:
+            raise RuleError(f"malformed rule data ({error})", file=str(path)) from None
+        yield from (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+
+def run_rules(store: Store, ontology_dir: Path) -> tuple[list[Quad], dict[str, int]]:
+    """Apply each rule in order, adding its output to the store so later rules see it."""
+    graph, produced, counts = NamedNode(INFERRED_GRAPH), [], {}
+    for path in rule_files(ontology_dir):
+        try:
+            triples = list(store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True,
+                                       prefixes=PREFIXES, substitutions={Variable("rule"): rule_iri(path)}))
+        except SyntaxError as error:
+            raise RuleError(f"malformed rule ({error})", file=str(path)) from None
+        quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+        store.extend(quads)
+        produced += quads
+        counts[path.stem] = len(quads)
+    return produced, counts
