@@ -1,66 +1,318 @@
-"""The /sparql route: SPARQL 1.1 query over GET and POST, answered by pyoxigraph."""
+"""The /sparql route: the SPARQL 1.1 Protocol (query only) over a read-only pyoxigraph store."""
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import signal
+import time
+from collections import OrderedDict
+from itertools import islice
+
 from flask import Blueprint, Response, current_app, request
-from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, serialize
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import negotiation
+from .description import PREFIXES, service_description, void_description
+from .executor import DONE, Failure, Job, ResultTooLarge, Timeout, next_item, rest
 
 sparql_blueprint = Blueprint("sparql", __name__)
 
-# Media type -> serializer format, first entry of each table is the default.
-RESULT_TYPES = {"application/sparql-results+json": QueryResultsFormat.JSON,
-                "application/sparql-results+xml": QueryResultsFormat.XML,
-                "text/csv": QueryResultsFormat.CSV,
-                "text/tab-separated-values": QueryResultsFormat.TSV}
-GRAPH_TYPES = {"text/turtle": RdfFormat.TURTLE, "application/n-triples": RdfFormat.N_TRIPLES,
-               "application/rdf+xml": RdfFormat.RDF_XML, "application/ld+json": RdfFormat.JSON_LD}
+UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"
+                    r"(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE)
+# Strings, IRIs and comments are blanked before looking for the SERVICE keyword.
+LEXICAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*|<[^<>"{}|^`\\\s]*>')
+SERVICE = re.compile(r"(?<![\w:?$.\-])SERVICE(?![\w:\-])(?:\s+SILENT)?\s*(\S*)", re.IGNORECASE)
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Accept, Content-Type, If-None-Match",
+        "Access-Control-Expose-Headers": "ETag, Content-Type, Vary", "Access-Control-Max-Age": "86400"}
+DEFAULTS = {"ADEKG_QUERY_TIMEOUT": 30.0, "ADEKG_MAX_TRIPLES": 1_000_000, "ADEKG_MAX_RESULT_BYTES": 512 * 2**20,
+            "ADEKG_SERVICE_ALLOW": (), "ADEKG_CACHE_ENTRIES": 256, "ADEKG_CACHE_MAX_BYTES": 256 * 1024,
+            "ADEKG_LICENSE": "https://opensource.org/licenses/MIT", "ADEKG_STREAM_AFTER": 256 * 1024,
+            "ADEKG_HTML_PAGE": "ui.query_page"}
 
 
-def plain(status: int, message: str) -> Response:
+class Refused(Exception):
+    """A request the endpoint will not run, with its HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class Head:
+    """The media type a job chose once it knew the kind of result; sent before the body chunks."""
+
+    def __init__(self, media_type: str):
+        self.media_type = media_type
+
+
+def setting(name: str):
+    """A configuration value of the running app, or its default."""
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def plain(status: int, message: str, **headers) -> Response:
     """A text/plain error response with a one-line reason."""
-    return Response(message + "\n", status=status, mimetype="text/plain")
+    response = Response(message.replace("\n", " ") + "\n", status=status, mimetype="text/plain")
+    response.headers.update(headers)
+    return response
 
 
-def query_text() -> tuple[str | None, str | None]:
-    """Extract the query from GET, form POST or direct POST; return (query, error)."""
-    if request.method == "GET":
-        queries = request.args.getlist("query")
-    elif request.mimetype == "application/x-www-form-urlencoded":
-        if "update" in request.form:
-            return None, "this endpoint is read-only: SPARQL Update is not accepted"
-        queries = request.form.getlist("query")
-    elif request.mimetype == "application/sparql-query":
-        queries = [request.get_data(as_text=True)]
-    elif request.mimetype == "application/sparql-update":
-        return None, "this endpoint is read-only: SPARQL Update is not accepted"
-    else:
-        return None, f"unsupported media type {request.mimetype!r}"
-    if len(queries) != 1:
-        return None, "exactly one 'query' parameter is required"
-    return queries[0], None
+def utf8(charset: str | None) -> bool:
+    """True if a declared charset is UTF-8 (or absent)."""
+    return charset is None or charset.lower().replace("-", "") in ("utf8", "usascii")
 
 
-@sparql_blueprint.route("/sparql", methods=["GET", "POST"])
+def read_request() -> tuple[str | None, dict]:
+    """The query text and protocol parameters of a GET or POST; raise Refused if malformed."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is not None and limit is not None and request.content_length > limit:
+        raise Refused(413, f"request body of {request.content_length} bytes is over the limit of {limit} bytes")
+    params = request.args
+    charset = request.mimetype_params.get("charset")
+    try:
+        if request.method == "GET":
+            queries, updates = params.getlist("query"), params.getlist("update")
+        elif request.mimetype == "application/x-www-form-urlencoded":
+            if not utf8(charset):
+                raise Refused(415, f"form bodies must be UTF-8, not {charset}")
+            params = request.values
+            queries, updates = request.form.getlist("query"), request.form.getlist("update")
+        elif request.mimetype == "application/sparql-query":
+            if not utf8(charset):
+                raise Refused(415, f"application/sparql-query bodies must be UTF-8, not {charset}")
+            try:
+                queries, updates = [request.get_data().decode("utf-8")], params.getlist("update")
+            except UnicodeDecodeError as error:
+                raise Refused(400, f"the query is not valid UTF-8 ({error.reason} at byte {error.start})") from None
+        elif request.mimetype == "application/sparql-update":
+            raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
+        else:
+            raise Refused(415, f"unsupported media type {request.mimetype or '(none)'!r} for a POST body; use "
+                               "application/x-www-form-urlencoded or application/sparql-query")
+    except RequestEntityTooLarge:
+        raise Refused(413, f"request body is over the limit of {limit} bytes") from None
+    if queries and updates:
+        raise Refused(400, "a request may carry a query or an update, not both")
+    if updates:
+        raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
+    if len(queries) > 1:
+        raise Refused(400, f"exactly one 'query' parameter is allowed, got {len(queries)}")
+    dataset = {"default-graph-uri": params.getlist("default-graph-uri"),
+               "named-graph-uri": params.getlist("named-graph-uri"), "format": params.get("format")}
+    return (queries[0] if queries else None), dataset
+
+
+def check_services(query: str, allowed) -> None:
+    """Refuse SERVICE calls to endpoints that the allow-list does not name."""
+    bare = LEXICAL.sub(lambda match: match.group(0) if match.group(0).startswith("<") else " ", query)
+    for match in SERVICE.finditer(bare):
+        target = match.group(1)
+        iri = target[1:target.find(">")] if target.startswith("<") and ">" in target else None
+        if iri is None or not any(iri == allowed_iri or iri.startswith(allowed_iri.rstrip("/") + "/")
+                                  for allowed_iri in allowed):
+            where = iri or target or "a variable"
+            raise Refused(403, f"SERVICE {where} refused: federated queries go only to endpoints on the "
+                               "allow-list (ADEKG_SERVICE_ALLOW)")
+
+
+def dataset_options(dataset: dict) -> dict:
+    """pyoxigraph query options for the protocol dataset; with none given, the union of all graphs."""
+    defaults, named = dataset["default-graph-uri"], dataset["named-graph-uri"]
+    if not defaults and not named:
+        return {"use_default_graph_as_union": True}
+    try:
+        return {"default_graph": [NamedNode(iri) for iri in defaults], "named_graphs": [NamedNode(iri) for iri in named]}
+    except ValueError as error:
+        raise Refused(400, f"invalid graph IRI in default-graph-uri/named-graph-uri: {error}") from None
+
+
+def etag_for(*parts: str) -> str:
+    """A strong ETag from the store's build and the request's meaning."""
+    digest = hashlib.blake2b("\x00".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+    return f'"{digest}"'
+
+
+def not_modified(etag: str) -> bool:
+    """True if the client's If-None-Match names this ETag (or *)."""
+    header = request.headers.get("If-None-Match")
+    return bool(header) and (header.strip() == "*" or etag in [tag.strip() for tag in header.split(",")]
+                             or f"W/{etag}" in [tag.strip() for tag in header.split(",")])
+
+
+def retire_worker() -> None:
+    """After answering 503, end this gunicorn worker so the runaway query dies with it and gunicorn forks a new one."""
+    if "gunicorn.socket" in request.environ:
+        pid = os.getpid()
+        return lambda: os.kill(pid, signal.SIGTERM)
+    return None
+
+
+def make_work(store, query: str, options: dict, accept: str | None, format_param: str | None):
+    """The job that evaluates a query and serialises it in the negotiated format."""
+    max_triples = setting("ADEKG_MAX_TRIPLES")
+
+    def work(writer) -> None:
+        results = store.query(query, **options)
+        kind = "solutions" if isinstance(results, (QuerySolutions, QueryBoolean)) else "graph"
+        media_type = negotiation.choose(kind, accept, format_param)
+        if media_type is None:
+            raise Refused(406, f"nothing acceptable for Accept {accept!r}; offered: {negotiation.offered(kind)}")
+        writer.out.put(Head(media_type))
+        if kind == "solutions":
+            results.serialize(writer, negotiation.serializer(kind, media_type))
+        else:
+            serialize(islice(results, max_triples), writer, negotiation.serializer(kind, media_type))
+    return work
+
+
+def answer_query(store, query: str, dataset: dict) -> Response:
+    """Evaluate a query against the deadline and answer in full, streamed, or with an error status."""
+    check_services(query, setting("ADEKG_SERVICE_ALLOW"))
+    endpoint = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
+    options = {**dataset_options(dataset), "base_iri": endpoint}  # relative IRIs resolve against the endpoint
+    accept, format_param = request.headers.get("Accept"), dataset["format"]
+    etag = etag_for(current_app.extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
+                    accept or "", format_param or "")
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
+    cache = current_app.extensions["adekg_cache"]
+    if etag in cache:
+        cache.move_to_end(etag)
+        body, media_type = cache[etag]
+        return Response(body, mimetype=media_type, headers={"ETag": etag, "Vary": "Accept"})
+    deadline = time.monotonic() + setting("ADEKG_QUERY_TIMEOUT")
+    job = Job(make_work(store, query, options, accept, format_param), 64 * 1024, setting("ADEKG_MAX_RESULT_BYTES"))
+    executor = current_app.extensions["adekg_executor"]
+    executor.submit(job)
+    chunks, size, media_type = [], 0, None
+    try:
+        while True:
+            item = next_item(job, deadline)
+            if item is DONE:
+                break
+            if isinstance(item, Failure):
+                raise item.error
+            if isinstance(item, Head):
+                media_type = item.media_type
+                continue
+            chunks.append(item)
+            size += len(item)
+            if size >= setting("ADEKG_STREAM_AFTER"):
+                return streamed(job, chunks, media_type, etag, deadline, executor)
+    except Timeout:
+        executor.abandon()
+        response = plain(503, f"query stopped: it ran longer than the {setting('ADEKG_QUERY_TIMEOUT'):g} s limit; "
+                              "narrow it or add a LIMIT", **{"Retry-After": "1"})
+        retire = retire_worker()
+        if retire:
+            response.call_on_close(retire)
+        return response
+    except SyntaxError as error:
+        if UPDATE.match(query):
+            raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted") from None
+        raise Refused(400, f"malformed query: {error}") from None
+    except ResultTooLarge as error:
+        raise Refused(507, str(error)) from None
+    except OSError as error:
+        raise Refused(502 if "SERVICE" in query.upper() else 500, f"query failed: {error}") from None
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise Refused(500, f"query failed: {error}") from None
+    body = b"".join(chunks)
+    if len(body) <= setting("ADEKG_CACHE_MAX_BYTES") and setting("ADEKG_CACHE_ENTRIES") > 0:
+        cache[etag] = (body, media_type)
+        while len(cache) > setting("ADEKG_CACHE_ENTRIES"):
+            cache.popitem(last=False)
+    return Response(body, mimetype=media_type, headers={"ETag": etag, "Vary": "Accept"})
+
+
+def streamed(job, chunks, media_type, etag, deadline, executor) -> Response:
+    """A chunked response for a large result; if it overruns the deadline the body is cut and the worker retired."""
+    retire = retire_worker()
+
+    def on_timeout():
+        executor.abandon()
+        if retire:
+            retire()
+
+    def body():
+        yield from chunks
+        yield from rest(job, deadline, on_timeout)
+    return Response(body(), mimetype=media_type, headers={"ETag": etag, "Vary": "Accept"})
+
+
+def describe_service(store) -> Response:
+    """The service description (or the HTML query page, if one is registered and the client prefers HTML)."""
+    accept = request.headers.get("Accept")
+    page = current_app.view_functions.get(setting("ADEKG_HTML_PAGE"))
+    if page is not None and negotiation.quality("text/html", negotiation.parse_accept(accept)) > max(
+            negotiation.quality(t, negotiation.parse_accept(accept)) for t in negotiation.FORMATS["graph"]):
+        return page()
+    media_type = negotiation.choose("graph", accept, request.args.get("format"))
+    if media_type is None:
+        raise Refused(406, f"nothing acceptable for Accept {accept!r}; offered: {negotiation.offered('graph')}")
+    endpoint = request.base_url
+    void_iri = request.url_root + ".well-known/void"
+    body = serialize(service_description(store, endpoint, void_iri), format=negotiation.serializer("graph", media_type),
+                     prefixes=PREFIXES)
+    return Response(body, mimetype=media_type, headers={"Vary": "Accept"})
+
+
+@sparql_blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
+@sparql_blueprint.route("/sparql/", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
 def sparql() -> Response:
-    """Answer one SPARQL query over the union of the store's named graphs."""
-    query, error = query_text()
-    if error:
-        status = 415 if error.startswith("unsupported") else 400
-        return plain(status, error)
+    """Answer one SPARQL query over the store (the union of its named graphs unless a dataset is given)."""
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    if request.method not in ("GET", "POST"):
+        return plain(405, f"method {request.method} is not allowed: query with GET or POST", Allow="GET, POST, OPTIONS")
     store = current_app.extensions["adekg_store"]
     try:
-        results = store.query(query, use_default_graph_as_union=True)
-    except SyntaxError as parse_error:
-        return plain(400, f"malformed query: {parse_error}")
-    if isinstance(results, (QuerySolutions, QueryBoolean)):
-        table = RESULT_TYPES
-    else:
-        table = GRAPH_TYPES
-    media_type = request.accept_mimetypes.best_match(list(table), default=None)
+        query, dataset = read_request()
+        if query is None:
+            if request.method == "GET":
+                return describe_service(store)
+            raise Refused(400, "no 'query' parameter in the request")
+        return answer_query(store, query, dataset)
+    except Refused as refusal:
+        return plain(refusal.status, str(refusal))
+
+
+@sparql_blueprint.route("/.well-known/void")
+def void() -> Response:
+    """The VoID description of the served dataset, by Accept."""
+    media_type = negotiation.choose("graph", request.headers.get("Accept"), request.args.get("format"))
     if media_type is None:
-        if request.accept_mimetypes.provided:
-            return plain(406, "nothing acceptable for this Accept header; offered: " + ", ".join(table))
-        media_type = next(iter(table))
-    body = results.serialize(format=table[media_type])
-    response = Response(body, mimetype=media_type)
-    response.headers["Vary"] = "Accept"
+        return plain(406, f"nothing acceptable; offered: {negotiation.offered('graph')}")
+    etag = etag_for(current_app.extensions["adekg_build"], "void", media_type)
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
+    store = current_app.extensions["adekg_store"]
+    void_iri = request.url_root + ".well-known/void"
+    triples = void_description(store, void_iri, request.url_root + "sparql", setting("ADEKG_LICENSE"))
+    body = serialize(triples, format=negotiation.serializer("graph", media_type), prefixes=PREFIXES)
+    return Response(body, mimetype=media_type, headers={"ETag": etag, "Vary": "Accept"})
+
+
+@sparql_blueprint.after_request
+def cross_origin(response: Response) -> Response:
+    """Let browser apps on other origins query the endpoint."""
+    response.headers.update(CORS)
     return response
+
+
+def new_cache() -> OrderedDict:
+    """An empty LRU cache of small answers, keyed by ETag."""
+    return OrderedDict()
+
+
+def build_id(store_path) -> str:
+    """An identifier of the store's build: the generation folder the store link points at, and its time."""
+    if store_path is None:
+        return f"memory-{os.getpid()}-{time.time_ns()}"
+    target = os.path.realpath(store_path)
+    return f"{os.path.basename(target)}-{os.stat(target).st_mtime_ns}"
+

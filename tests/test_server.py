@@ -40,7 +40,7 @@ def test_construct_as_turtle(client):
 
 def test_errors(client):
     assert client.get("/sparql", query_string={"query": "SELECT ?x WHERE {"}).status_code == 400
-    assert client.post("/sparql", data={"update": "DROP ALL"}).status_code == 400
+    assert client.post("/sparql", data={"update": "DROP ALL"}).status_code == 403
     assert client.post("/sparql", data="x", content_type="text/plain").status_code == 415
     assert client.get("/sparql", query_string=[("query", QUERY), ("query", QUERY)]).status_code == 400
     assert client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "image/png"}).status_code == 406
