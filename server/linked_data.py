@@ -1,0 +1,323 @@
+"""Linked Data: entity IRIs under the IRI base answer 303 to a description document; graphs and app documents."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, Variable, serialize
+
+from .jsonld import compact, context_url, expanded_nodes, framed_document, jsonld_response
+
+linked_data_blueprint = Blueprint("linked_data", __name__)
+
+IRI_BASE = "https://w3id.org/adekg/"
+SECTIONS = ("ontology", "drug", "test", "mechanism", "data", "graph")  # plus any other found in the store
+ADE = "https://w3id.org/adekg/ontology/"
+HAS_EVIDENCE = NamedNode(ADE + "hasEvidence")
+IN_SOURCE_TEXT = NamedNode(ADE + "inSourceText")
+FILE_NAME = NamedNode(ADE + "fileName")
+RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+DEFINITIONS = ("http://www.w3.org/2004/02/skos/core#definition", "http://purl.obolibrary.org/obo/IAO_0000115",
+               "http://www.w3.org/2000/01/rdf-schema#comment")
+# format name -> (media type, pyoxigraph format or None for JSON-LD/HTML); first is the default for */*.
+FORMATS = {"html": ("text/html", None), "ttl": ("text/turtle", RdfFormat.TURTLE),
+           "jsonld": ("application/ld+json", None), "nt": ("application/n-triples", RdfFormat.N_TRIPLES),
+           "rdf": ("application/rdf+xml", RdfFormat.RDF_XML)}
+GRAPH_FORMATS = {"ttl": ("text/turtle", RdfFormat.TURTLE), "nt": ("application/n-triples", RdfFormat.N_TRIPLES),
+                 "rdf": ("application/rdf+xml", RdfFormat.RDF_XML), "jsonld": ("application/ld+json", None),
+                 "nq": ("application/n-quads", RdfFormat.N_QUADS), "trig": ("application/trig", RdfFormat.TRIG)}
+INVERSE_LIMIT = 500
+QUERIES = Path(__file__).resolve().parent / "queries"
+
+
+def init_app(app) -> None:
+    """Load what the Linked Data routes need once: the fixed queries shipped in server/queries/."""
+    app.extensions["adekg_ld_queries"] = {path.stem: path.read_text(encoding="utf-8")
+                                          for path in sorted(QUERIES.glob("*.rq"))}
+    app.extensions["adekg_ld_cache"] = {}
+    base = app.config.get("IRI_BASE", IRI_BASE)
+    found = app.extensions["adekg_store"].query(
+        app.extensions["adekg_ld_queries"]["sections"], use_default_graph_as_union=True,
+        substitutions={Variable("base"): Literal(base)})
+    reserved = {"doc", "api", "static", "context", "sparql", "query", "rdf-graphs"}
+    app.extensions["adekg_sections"] = (set(SECTIONS) | {row["section"].value for row in found}) - reserved
+    app.register_blueprint(linked_data_blueprint)
+
+
+def plain(status: int, message: str) -> Response:
+    """A text/plain error response with a one-line reason."""
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def settings() -> tuple[object, str, dict, dict]:
+    """The store, the IRI base, the context document and its prefixes of the running app."""
+    app = current_app
+    return (app.extensions["adekg_store"], app.config.get("IRI_BASE", IRI_BASE),
+            app.extensions["adekg_context"], app.extensions["adekg_prefixes"])
+
+
+def negotiate(formats: dict) -> tuple[str | None, Response | None]:
+    """Choose a format name from ?format= or the Accept header; return (name, error response)."""
+    asked = request.args.get("format")
+    if asked is not None:
+        if asked not in formats:
+            return None, plain(400, f"unknown format {asked!r}; use one of: " + ", ".join(formats))
+        return asked, None
+    by_type = {media: name for name, (media, _) in formats.items()}
+    best = request.accept_mimetypes.best_match(list(by_type), default=None)
+    if best is None:
+        if request.accept_mimetypes.provided:
+            return None, plain(406, "nothing acceptable for this Accept header; offered: " + ", ".join(by_type))
+        return next(iter(formats)), None
+    return by_type[best], None
+
+
+def subject_triples(store, subject, seen: set) -> list[Triple]:
+    """All triples with this subject in any graph, with the blank nodes they reach (a concise description)."""
+    triples, pending = [], [subject]
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for quad in store.quads_for_pattern(node, None, None, None):
+            triples.append(Triple(quad.subject, quad.predicate, quad.object))
+            if isinstance(quad.object, BlankNode):
+                pending.append(quad.object)
+    return list(dict.fromkeys(triples))
+
+
+def with_evidence(store, subjects: list, seen: set) -> list[Triple]:
+    """The triples of these subjects plus their evidence quotes and the file names of the quoted texts."""
+    triples = []
+    for subject in subjects:
+        triples += subject_triples(store, subject, seen)
+    quotes = [t.object for t in triples if t.predicate == HAS_EVIDENCE and isinstance(t.object, NamedNode)]
+    for quote in quotes:
+        quote_triples = subject_triples(store, quote, seen)
+        triples += quote_triples
+        for text in {t.object for t in quote_triples if t.predicate == IN_SOURCE_TEXT}:
+            triples += [Triple(q.subject, q.predicate, q.object)
+                        for q in store.quads_for_pattern(text, FILE_NAME, None, None)]
+    return list(dict.fromkeys(triples))
+
+
+def entity_statements(store, iri: str) -> list[Triple]:
+    """What the document of an entity states: its triples, blank-node closure, evidence quotes."""
+    return with_evidence(store, [NamedNode(iri)], set())
+
+
+def case_statements(store, iri_base: str, document: str) -> list[Triple]:
+    """The case document: every triple whose subject is data:<doc> or an IRI under data:<doc>/."""
+    root = iri_base + "data/" + document
+    query = current_app.extensions["adekg_ld_queries"]["case-subjects"]
+    quads = store.query(query, use_default_graph_as_union=True,
+                        substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
+    subjects = [row["s"] for row in quads]
+    return with_evidence(store, subjects, set())
+
+
+def drug_statements(store, iri_base: str, key: str) -> list[Triple]:
+    """The drug document: the drug, nodes linking to it, class-level risks naming it, mechanisms, evidence."""
+    drug = NamedNode(iri_base + "drug/" + key)
+    linking = list(dict.fromkeys(q.subject for q in store.quads_for_pattern(None, None, drug, None)
+                                 if isinstance(q.subject, NamedNode) and q.subject != drug))
+    risks = current_app.extensions["adekg_ld_queries"]["drug-risks"]
+    linking += [row["risk"] for row in store.query(risks, use_default_graph_as_union=True,
+                                                   substitutions={Variable("drug"): drug})
+                if row["risk"] not in linking]
+    mechanism_base = iri_base + "mechanism/"
+    subjects = [drug, *linking]
+    seen: set = set()
+    triples = with_evidence(store, subjects, seen)
+    mechanisms = list(dict.fromkeys(t.object for t in triples if isinstance(t.object, NamedNode)
+                                    and t.object.value.startswith(mechanism_base)))
+    return list(dict.fromkeys(triples + with_evidence(store, mechanisms, seen)))
+
+
+def to_nquads(triples: list[Triple]) -> str:
+    """N-Triples text for a list of triples."""
+    return serialize(triples, format=RdfFormat.N_TRIPLES).decode("utf-8")
+
+
+def rdf_response(triples: list[Triple], name: str, formats: dict, root: str | None = None) -> Response:
+    """Serialise triples in a negotiated RDF format; JSON-LD is compacted with the published context."""
+    store, iri_base, context, known = settings()
+    media, rdf_format = formats[name]
+    if name == "jsonld":
+        inline = request.args.get("context") == "inline"
+        url = context_url(iri_base)
+        if root is not None:
+            document = framed_document(to_nquads(triples), root, context, url, inline)
+        else:
+            document = compact(expanded_nodes(to_nquads(triples)), context, url, inline)
+        response = jsonld_response(document)
+    else:
+        response = Response(serialize(triples, format=rdf_format, prefixes=known), mimetype=media)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def term_view(term, iri_base: str, public_base: str, known: dict, labels: dict) -> dict:
+    """How the HTML page shows one RDF term: text, link target, datatype or language."""
+    if isinstance(term, NamedNode):
+        iri = term.value
+        href = public_base + iri[len(iri_base):] if iri.startswith(iri_base) else iri
+        short = iri
+        for prefix, namespace in sorted(known.items(), key=lambda item: -len(item[1])):
+            if iri.startswith(namespace) and len(iri) > len(namespace):
+                short = f"{prefix}:{iri[len(namespace):]}"
+                break
+        return {"kind": "iri", "text": short, "href": href, "iri": iri, "label": labels.get(iri)}
+    if isinstance(term, BlankNode):
+        return {"kind": "blank", "text": "_:" + term.value}
+    datatype = term.datatype.value if term.datatype else None
+    shown = None if datatype in (None, "http://www.w3.org/2001/XMLSchema#string",
+                                 "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString") else datatype
+    return {"kind": "literal", "text": term.value, "language": term.language,
+            "datatype": term_view(NamedNode(shown), iri_base, public_base, known, {}) if shown else None}
+
+
+def label_of(store, term) -> str | None:
+    """The first rdfs:label of a term, if it has one."""
+    if not isinstance(term, NamedNode):
+        return None
+    for quad in store.quads_for_pattern(term, NamedNode(LABEL), None, None):
+        return quad.object.value
+    return None
+
+
+def html_page(iri: str, triples: list[Triple]) -> Response:
+    """The HTML description of an entity: label, types, definition, statements, evidence, inverse links."""
+    store, iri_base, context, known = settings()
+    public_base = current_app.config.get("PUBLIC_BASE") or request.script_root + "/"
+    subject = NamedNode(iri)
+    own = [t for t in triples if t.subject == subject]
+    inverse = []
+    for quad in store.quads_for_pattern(None, None, subject, None):
+        triple = Triple(quad.subject, quad.predicate, quad.object)
+        if triple not in inverse:
+            inverse.append(triple)
+        if len(inverse) >= INVERSE_LIMIT:
+            break
+    terms = {t.predicate for t in own + inverse} | {t.object for t in own} | {t.subject for t in inverse}
+    labels = {term.value: label for term in terms if (label := label_of(store, term))}
+    view = lambda term: term_view(term, iri_base, public_base, known, labels)  # noqa: E731
+    quotes = []
+    for triple in own:
+        if triple.predicate == HAS_EVIDENCE:
+            fields = {t.predicate.value[len(ADE):]: t.object for t in triples if t.subject == triple.object
+                      and t.predicate.value.startswith(ADE)}
+            source = fields.get("inSourceText")
+            files = [t.object.value for t in triples if t.subject == source and t.predicate == FILE_NAME]
+            quotes.append({"quote": view(triple.object), "text": (fields.get("exactText") or fields.get("quoteText")),
+                           "start": fields.get("startOffset"), "end": fields.get("endOffset"),
+                           "file": files[0] if files else None, "source": view(source) if source else None})
+    label = next((t.object.value for t in own if t.predicate.value == LABEL), None)
+    definition = next((t.object.value for name in DEFINITIONS for t in own if t.predicate.value == name), None)
+    path = iri[len(iri_base):]
+    graph_link = None
+    if path.startswith("graph/"):
+        graph_link = request.script_root + "/rdf-graphs?graph=" + iri
+    page = render_template(
+        "entity.html", iri=iri, label=label, definition=definition, path=path, graph_link=graph_link,
+        types=[view(t.object) for t in own if t.predicate == RDF_TYPE],
+        statements=[(view(t.predicate), view(t.object)) for t in sorted(
+            own, key=lambda t: (t.predicate.value, str(t.object))) if t.predicate != RDF_TYPE],
+        inverse=[(view(t.subject), view(t.predicate)) for t in inverse], inverse_limit=INVERSE_LIMIT,
+        quotes=quotes, formats=[name for name in FORMATS if name != "html"])
+    response = Response(page, mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@linked_data_blueprint.route("/<section>")
+@linked_data_blueprint.route("/<section>/<path:rest>")
+def entity_iri(section: str, rest: str = "") -> Response:
+    """An entity IRI (its path under the IRI base): 303 See Other to its description document."""
+    if section not in current_app.extensions["adekg_sections"]:
+        return plain(404, f"not found: /{section} is not a section of the graph's IRIs")
+    target = request.script_root + "/doc/" + section + ("/" + rest if rest else "")
+    if request.query_string:
+        target += "?" + request.query_string.decode("ascii", "replace")
+    response = redirect(target, code=303)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@linked_data_blueprint.route("/doc/<path:path>")
+def entity_document(path: str) -> Response:
+    """The description document of an entity, in HTML or RDF by Accept or ?format=."""
+    store, iri_base, _, _ = settings()
+    if path.split("/", 1)[0] not in current_app.extensions["adekg_sections"]:
+        return plain(404, f"no such entity: /{path} is not in a section of the graph's IRIs")
+    iri = iri_base + path
+    name, error = negotiate(FORMATS)
+    if error:
+        return error
+    triples = entity_statements(store, iri)
+    if not triples and not any(True for _ in store.quads_for_pattern(None, None, NamedNode(iri), None)):
+        return plain(404, f"no statements about <{iri}> in this graph")
+    if name == "html":
+        return html_page(iri, triples)
+    return rdf_response(triples, name, FORMATS, root=iri)
+
+
+@linked_data_blueprint.route("/rdf-graphs")
+def graph_store() -> Response:
+    """SPARQL 1.1 Graph Store Protocol, read-only: GET ?graph=<IRI> or ?default (the union of all graphs)."""
+    store = current_app.extensions["adekg_store"]
+    graphs = request.args.getlist("graph")
+    if ("default" in request.args) == bool(graphs) or len(graphs) > 1:
+        return plain(400, "give exactly one of ?graph=<IRI> or ?default")
+    name, error = negotiate(GRAPH_FORMATS)
+    if error:
+        return error
+    if graphs:
+        graph = NamedNode(graphs[0]) if graphs[0] else None
+        if graph is None or not store.contains_named_graph(graph):
+            return plain(404, f"no such named graph: <{graphs[0]}>")
+        if name in ("nq", "trig"):
+            items = list(store.quads_for_pattern(None, None, None, graph))
+        else:
+            items = [Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)]
+    else:
+        items = list(dict.fromkeys(Triple(q.subject, q.predicate, q.object)
+                                   for q in store.quads_for_pattern(None, None, None, None)))
+        if name in ("nq", "trig"):
+            items = [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in items]
+    if name == "jsonld":
+        triples = [t if isinstance(t, Triple) else Triple(t.subject, t.predicate, t.object) for t in items]
+        return rdf_response(triples, name, GRAPH_FORMATS)
+    _, _, _, known = settings()
+    media, rdf_format = GRAPH_FORMATS[name]
+    response = Response(serialize(items, format=rdf_format, prefixes=known), mimetype=media)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@linked_data_blueprint.route("/api/case/<document>")
+def case_document(document: str) -> Response:
+    """The case report as one embedded JSON-LD document: patient, exposures, events, labs, outcome, evidence."""
+    store, iri_base, _, _ = settings()
+    cache, key = current_app.extensions["adekg_ld_cache"], ("case", document, request.args.get("context") == "inline")
+    if key not in cache:
+        triples = case_statements(store, iri_base, document)
+        if not triples:
+            return plain(404, f"no case report {document!r}")
+        cache[key] = rdf_response(triples, "jsonld", FORMATS, root=iri_base + "data/" + document).get_data()
+    return Response(cache[key], mimetype="application/ld+json")
+
+
+@linked_data_blueprint.route("/api/drug/<key>")
+def drug_document(key: str) -> Response:
+    """The drug as one embedded JSON-LD document: its claims, events, mechanisms, risks and evidence."""
+    store, iri_base, _, _ = settings()
+    drug = NamedNode(iri_base + "drug/" + key)
+    if not any(True for _ in store.quads_for_pattern(drug, None, None, None)):
+        return plain(404, f"no drug {key!r}")
+    cache, path = current_app.extensions["adekg_ld_cache"], ("drug", key, request.args.get("context") == "inline")
+    if path not in cache:
+        cache[path] = rdf_response(drug_statements(store, iri_base, key), "jsonld", FORMATS, root=drug.value).get_data()
+    return Response(cache[path], mimetype="application/ld+json")

@@ -1,0 +1,114 @@
+"""Linked Data: entity IRIs answer 303 to a document in HTML or RDF; named graphs through the Graph Store Protocol."""
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from server import create_app
+
+BASE = "https://w3id.org/adekg/"
+
+
+@pytest.fixture(scope="module")
+def client(built_store):
+    return create_app(store_path=built_store).test_client()
+
+
+def ntriples_of(store, query: str) -> Graph:
+    """An independent CONSTRUCT over the union graph, as an rdflib graph."""
+    from pyoxigraph import RdfFormat
+    return Graph().parse(data=store.query(query, use_default_graph_as_union=True)
+                         .serialize(format=RdfFormat.N_TRIPLES).decode(), format="nt")
+
+
+@pytest.mark.parametrize("path", ["data/000/patient", "data/002", "drug/ixazomib", "test/platelet-count",
+                                  "mechanism/immune-mediated", "ontology/Patient", "ontology", "graph/source/000"])
+def test_entity_iris_redirect_303_to_their_document(client, path):
+    response = client.get("/" + path, headers={"Accept": "text/turtle"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/doc/" + path)
+    assert client.get(response.headers["Location"], headers={"Accept": "text/turtle"}).status_code == 200
+
+
+def test_redirect_keeps_the_query_string(client):
+    response = client.get("/drug/ixazomib?format=nt")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/doc/drug/ixazomib?format=nt")
+
+
+def test_html_description_of_an_observation(client):
+    response = client.get("/doc/data/000/observation/ldh", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.data.decode()
+    assert "<h1>ldh</h1>" in page and ">ade:LabObservation</a>" in page
+    assert 'href="/test/ldh"' in page and 'href="/data/000/quote/58"' in page          # links to our entities
+    assert "an elevated LDH level" in page and "000_d2d347646c1aa5a0.txt" in page     # the evidence quote
+    assert "characters 7027–7063" in page
+    assert 'href="/data/000/patient"' in page                                          # inverse link (hasObservation)
+
+
+def test_html_shows_definition_and_escapes_values(client):
+    page = client.get("/doc/drug/ixazomib", headers={"Accept": "text/html"}).data.decode()
+    assert "boronic-acid proteasome inhibitor" in page and 'class="definition"' in page
+    claim = client.get("/doc/data/000/claim/ixazomib-auc-renal-impairment", headers={"Accept": "text/html"}).data.decode()
+    assert "&lt;30ml/min" in claim and "<30ml/min" not in claim
+
+
+def test_public_base_maps_the_iri_base_to_the_server(built_store):
+    app = create_app(store_path=built_store, config={"PUBLIC_BASE": "https://kg.example.org/adekg/"})
+    page = app.test_client().get("/doc/data/000/observation/ldh", headers={"Accept": "text/html"}).data.decode()
+    assert 'href="https://kg.example.org/adekg/test/ldh"' in page
+
+
+@pytest.mark.parametrize("accept,rdflib_format", [("text/turtle", "turtle"), ("application/n-triples", "nt"),
+                                                  ("application/rdf+xml", "xml"), ("application/ld+json", "json-ld")])
+def test_rdf_descriptions_by_accept_equal_the_store(client, store, accept, rdflib_format):
+    response = client.get("/doc/data/000/observation/ldh", headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == accept and response.headers["Vary"] == "Accept"
+    if rdflib_format == "json-ld":
+        return  # JSON-LD needs the context: expanded and compared in test_jsonld.py
+    expected = ntriples_of(store, """PREFIX ade: <https://w3id.org/adekg/ontology/>
+        CONSTRUCT { ?s ?p ?o . ?q ?qp ?qo . ?t ade:fileName ?f } WHERE {
+        BIND(<https://w3id.org/adekg/data/000/observation/ldh> AS ?s) ?s ?p ?o .
+        ?s ade:hasEvidence ?q . ?q ?qp ?qo ; ade:inSourceText ?t . ?t ade:fileName ?f }""")
+    assert isomorphic(Graph().parse(data=response.data.decode(), format=rdflib_format), expected)
+
+
+def test_format_parameter_and_errors(client):
+    assert client.get("/doc/data/000/patient?format=nt").mimetype == "application/n-triples"
+    for path, headers, status in [("/doc/data/000/patient?format=png", {}, 400),
+                                  ("/doc/data/000/patient", {"Accept": "image/png"}, 406),
+                                  ("/doc/data/999/patient", {}, 404), ("/doc/elsewhere/x", {}, 404)]:
+        response = client.get(path, headers=headers)
+        assert response.status_code == status and response.mimetype == "text/plain", path
+        assert response.data.decode().count("\n") == 1
+
+
+def test_graph_store_protocol_get(client, store):
+    from pyoxigraph import NamedNode
+    graph = BASE + "graph/source/001"
+    response = client.get("/rdf-graphs", query_string={"graph": graph}, headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200 and response.mimetype == "application/n-triples"
+    parsed = Graph().parse(data=response.data.decode(), format="nt")
+    assert len(parsed) == len(list(store.quads_for_pattern(None, None, None, NamedNode(graph))))
+    assert (URIRef(BASE + "data/001"), None, None) in parsed
+    assert client.get("/rdf-graphs", query_string={"graph": BASE + "graph/nope"}).status_code == 404
+    assert client.get("/rdf-graphs").status_code == 400
+    assert client.get("/rdf-graphs?default", headers={"Accept": "text/turtle"}).status_code == 200
+
+
+def test_graph_iris_link_to_their_contents(client):
+    page = client.get("/doc/graph/source/000", headers={"Accept": "text/html"}).data.decode()
+    assert "/rdf-graphs?graph=https://w3id.org/adekg/graph/source/000" in page
+
+
+def test_every_entity_iri_of_the_graph_dereferences(client, store):
+    rows = store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), 'https://w3id.org/adekg/')) }",
+                       use_default_graph_as_union=True)
+    paths = sorted(row["s"].value[len(BASE):] for row in rows)
+    assert len(paths) > 1000
+    sections = {path.split("/", 1)[0] for path in paths}
+    assert {"data", "drug", "test", "mechanism", "ontology", "graph"} <= sections
+    for path in paths:
+        redirect = client.get("/" + path)
+        assert redirect.status_code == 303, path
+        document = client.get(redirect.headers["Location"], headers={"Accept": "application/n-triples"})
+        assert document.status_code == 200 and (URIRef(BASE + path), None, None) in Graph().parse(
+            data=document.data.decode(), format="nt"), path

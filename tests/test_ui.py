@@ -1,0 +1,79 @@
+"""The query page: YASGUI shipped in the package, competency questions as examples, a form that needs no JavaScript."""
+import re
+from pathlib import Path
+
+import pytest
+
+from server import create_app
+from server.ui import render_results_page
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERY = "PREFIX ade: <https://w3id.org/adekg/ontology/> SELECT ?p ?age WHERE { ?p a ade:Patient ; ade:ageInYears ?age } ORDER BY ?age"
+
+
+@pytest.fixture(scope="module")
+def app(built_store):
+    return create_app(store_path=built_store)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
+def test_query_page_ships_yasgui_and_the_examples(client):
+    response = client.get("/")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.data.decode()
+    scripts = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page)
+    assert "/static/yasgui/yasgui.min.js" in scripts and "/static/yasgui/yasgui.min.css" in scripts
+    assert not [url for url in scripts if url.startswith(("http:", "https:", "//"))]   # no CDN
+    for asset in ("/static/yasgui/yasgui.min.js", "/static/yasgui/yasgui.min.css", "/static/query.js"):
+        assert client.get(asset).status_code == 200
+    assert len(list((ROOT / "queries").glob("cq-*.rq"))) == page.count('<option value="cq-')
+    assert "Which cancer agents does Table 1" in page
+
+
+def test_plain_form_works_without_javascript(client):
+    page = client.get("/?example=cq-07-patient-outcomes").data.decode()
+    form = re.search(r'<form method="get" action="([^"]+)"[^>]*>\s*<textarea name="query"[^>]*>([^<]*)</textarea>', page)
+    assert form and "hasOutcome" in form.group(2)
+    response = client.get(form.group(1), query_string={"query": QUERY})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    table = response.data.decode()
+    assert table.count("<tr>") == 4 and "<th>age</th>" in table and 'href="/data/002/patient"' in table
+
+
+def test_results_page_errors_are_reported(client):
+    response = client.get("/query", query_string={"query": "SELECT ?x WHERE {"})
+    assert response.status_code == 400 and "malformed query" in response.data.decode()
+    assert client.get("/query").status_code == 400
+
+
+def test_render_results_page_for_ask_and_construct(app, store):
+    with app.test_request_context("/sparql"):
+        ask = render_results_page(store.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True), "ASK { ?s ?p ?o }").data.decode()
+        assert "<td>true</td>" in ask
+        construct = "CONSTRUCT WHERE { ?s a <https://w3id.org/adekg/ontology/Patient> }"
+        page = render_results_page(store.query(construct, use_default_graph_as_union=True), construct).data.decode()
+        assert page.count("<tr>") == 4 and "<th>predicate</th>" in page
+        assert "&lt;https://w3id.org/adekg/ontology/Patient&gt;" in page   # the query text is escaped
+
+
+def test_queries_folder_is_configurable(built_store, tmp_path):
+    (tmp_path / "cq-99-mine.rq").write_text("# My <question>?\nASK {}\n", encoding="utf-8")
+    page = create_app(store_path=built_store, config={"QUERIES_DIR": str(tmp_path)}).test_client().get("/").data.decode()
+    assert page.count('<option value="cq-') == 1 and "My &lt;question&gt;?" in page
+
+
+@pytest.mark.parametrize("accept,html", [
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8", True),  # Chromium
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),                         # Firefox
+    ("application/sparql-results+json,*/*;q=0.9", False),                                               # YASGUI
+    ("*/*", False), ("", False), ("application/sparql-results+json,text/html;q=0.5", False)])
+def test_wants_html_recognises_browsers(app, accept, html):
+    from server.ui import wants_html
+    with app.test_request_context("/sparql", headers={"Accept": accept} if accept else {}):
+        assert wants_html() is html
+    with app.test_request_context("/sparql?format=json", headers={"Accept": accept}):
+        assert wants_html() is False
