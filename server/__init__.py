@@ -6,7 +6,10 @@ from pathlib import Path
 from flask import Flask
 from pyoxigraph import Store
 
-from .sparql import sparql_blueprint
+from .executor import Executor
+from . import linked_data, ui
+from .jsonld import jsonld_blueprint, load_context, prefixes
+from .sparql import build_id, new_cache, sparql_blueprint
 
 
 def create_app(store: Store | None = None, store_path: str | Path | None = None,
@@ -17,7 +20,15 @@ def create_app(store: Store | None = None, store_path: str | Path | None = None,
             raise ValueError("create_app needs a store or a store_path")
         store = Store.read_only(str(store_path))
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=1_000_000, **(config or {}))
+    app.config.update({"MAX_CONTENT_LENGTH": 1_000_000, **(config or {})})
     app.extensions["adekg_store"] = store
+    app.extensions["adekg_build"] = app.config.get("ADEKG_BUILD_ID") or build_id(store_path)
+    app.extensions["adekg_executor"] = Executor()
+    app.extensions["adekg_cache"] = new_cache()
     app.register_blueprint(sparql_blueprint)
+    app.extensions["adekg_context"] = load_context()
+    app.extensions["adekg_prefixes"] = prefixes(app.extensions["adekg_context"])
+    app.register_blueprint(jsonld_blueprint)
+    linked_data.init_app(app)
+    ui.init_app(app)
     return app
