@@ -49,7 +49,9 @@ def parser() -> argparse.ArgumentParser:
 
     build_command = with_inputs(with_store(command("build", "build the store from seeds and ontology")))
     build_command.add_argument("--no-reason", action="store_true", help="skip the reasoning stage (HermiT + rules)")
-    with_inputs(with_store(command("reason", "recompute the inferences of an existing store (--seeds is ignored)")))
+    reason_command = with_store(command("reason", "recompute the inferences of an existing store"))
+    reason_command.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
+                                help="ontology folder with the rules (env ADEKG_ONTOLOGY)")
     explain_command = with_store(command("explain", "print how an inferred statement was derived, down to quotes"))
     explain_command.add_argument("iri", help="IRI (or CURIE with a known prefix) of an inferred node or inference")
     with_inputs(command("validate", "check records, quotes and shapes; write nothing"))

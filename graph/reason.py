@@ -33,15 +33,22 @@ class ConsistencyResult:
     message: str = ""
 
 
-def check_consistency(ontology_dir: Path, data_ntriples: bytes | None = None) -> ConsistencyResult:
-    """Run HermiT over the ontology, its imports (resolved locally) and optional N-Triples data."""
+def load_ontology_world(ontology_dir: Path):
+    """A fresh owlready2 world holding adekg.owl, its imports resolved from ontology/imports/."""
     import owlready2
 
     world = owlready2.World()
     imports_dir = str((ontology_dir / IMPORTS_DIR).resolve())
     if imports_dir not in owlready2.onto_path:
         owlready2.onto_path.insert(0, imports_dir)
-    ontology = world.get_ontology((ontology_dir / ONTOLOGY_FILE).resolve().as_uri()).load()
+    return world, world.get_ontology((ontology_dir / ONTOLOGY_FILE).resolve().as_uri()).load()
+
+
+def check_consistency(ontology_dir: Path, data_ntriples: bytes | None = None) -> ConsistencyResult:
+    """Run HermiT over the ontology, its imports (resolved locally) and optional N-Triples data."""
+    import owlready2
+
+    world, ontology = load_ontology_world(ontology_dir)
     with tempfile.TemporaryDirectory() as folder:
         if data_ntriples:
             data_file = Path(folder) / "data.nt"
@@ -75,11 +82,7 @@ def realise(ontology_dir: Path, data_ntriples: bytes, namespace: str) -> tuple[l
     """Classify and realise with HermiT; return the new most-specific types of individuals in a namespace."""
     import owlready2
 
-    world = owlready2.World()
-    imports_dir = str((ontology_dir / IMPORTS_DIR).resolve())
-    if imports_dir not in owlready2.onto_path:
-        owlready2.onto_path.insert(0, imports_dir)
-    ontology = world.get_ontology((ontology_dir / ONTOLOGY_FILE).resolve().as_uri()).load()
+    world, ontology = load_ontology_world(ontology_dir)
     with tempfile.TemporaryDirectory() as folder:
         data_file = Path(folder) / "data.nt"
         data_file.write_bytes(data_ntriples)
