@@ -72,6 +72,8 @@ def parser() -> argparse.ArgumentParser:
                        help="largest request body in bytes, else 413 (env ADEKG_MAX_BODY)")
     serve.add_argument("--max-triples", type=int, default=int(os.environ.get("ADEKG_MAX_TRIPLES", "1000000")),
                        help="cap on triples a CONSTRUCT/DESCRIBE returns (env ADEKG_MAX_TRIPLES)")
+    serve.add_argument("--max-rows", type=int, default=int(os.environ.get("ADEKG_MAX_ROWS", "100000")),
+                       help="cap on rows a SELECT returns, as a LIMIT; 0 for none (env ADEKG_MAX_ROWS)")
     serve.add_argument("--max-result-bytes", type=int,
                        default=int(os.environ.get("ADEKG_MAX_RESULT_BYTES", str(512 * 2**20))),
                        help="cap on the size of one serialised result (env ADEKG_MAX_RESULT_BYTES)")
@@ -162,7 +164,8 @@ def run_serve(args, progress) -> int:
         raise AdekgError("gunicorn is not installed (pip install -e .)")
     store = str(args.store.resolve())
     config = {"MAX_CONTENT_LENGTH": args.max_body, "ADEKG_QUERY_TIMEOUT": args.timeout,
-              "ADEKG_MAX_TRIPLES": args.max_triples, "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
+              "ADEKG_MAX_TRIPLES": args.max_triples, "ADEKG_MAX_ROWS": args.max_rows,
+              "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
               "ADEKG_SERVICE_ALLOW": [iri.strip() for iri in args.service_allow.split(",") if iri.strip()],
               "ADEKG_CACHE_ENTRIES": args.cache}
     app = f"server:create_app(store_path={store!r}, config={config!r})"

@@ -8,8 +8,9 @@ from pyoxigraph import Store
 
 from .executor import Executor
 from . import linked_data, ui
-from .jsonld import jsonld_blueprint, load_context, prefixes
-from .sparql import build_id, new_cache, sparql_blueprint
+from .jsonld import context_url, jsonld_blueprint, load_context, prefixes
+from .sparql import build_id, limits_from, new_cache, sparql_blueprint
+from .watchdog import Watchdog
 
 
 def create_app(store: Store | None = None, store_path: str | Path | None = None,
@@ -24,9 +25,12 @@ def create_app(store: Store | None = None, store_path: str | Path | None = None,
     app.extensions["adekg_store"] = store
     app.extensions["adekg_build"] = app.config.get("ADEKG_BUILD_ID") or build_id(store_path)
     app.extensions["adekg_executor"] = Executor()
+    app.extensions["adekg_watchdog"] = Watchdog()
     app.extensions["adekg_cache"] = new_cache()
     app.register_blueprint(sparql_blueprint)
     app.extensions["adekg_context"] = load_context()
+    app.extensions["adekg_limits"] = limits_from(app.config, app.extensions["adekg_context"],
+                                                 context_url(app.config.get("IRI_BASE", linked_data.IRI_BASE)))
     app.extensions["adekg_prefixes"] = prefixes(app.extensions["adekg_context"])
     app.register_blueprint(jsonld_blueprint)
     linked_data.init_app(app)

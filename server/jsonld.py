@@ -106,10 +106,8 @@ def framed_document(nquads: str, root: str, context: dict, url: str, inline: boo
     return document
 
 
-def compacted_graph(triples, inline: bool = False) -> dict:
+def compacted_graph(triples, context: dict, url: str, inline: bool) -> dict:
     """CONSTRUCT/DESCRIBE results (any iterable of triples) compacted with the published context, for /sparql."""
-    context = current_app.extensions["adekg_context"]
-    url = context_url(current_app.config.get("IRI_BASE", "https://w3id.org/adekg/"))
     nquads = serialize(list(triples), format=RdfFormat.N_TRIPLES).decode("utf-8")
     return compact(expanded_nodes(nquads), context, url, inline)
 

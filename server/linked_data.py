@@ -11,7 +11,8 @@ from .jsonld import compact, context_url, expanded_nodes, framed_document, jsonl
 linked_data_blueprint = Blueprint("linked_data", __name__)
 
 IRI_BASE = "https://w3id.org/adekg/"
-SECTIONS = ("ontology", "drug", "test", "mechanism", "data", "graph")  # plus any other found in the store
+# First path segments that are the app's own routes, never entity IRIs.
+RESERVED = frozenset({"doc", "api", "static", "context", "sparql", "query", "rdf-graphs"})
 ADE = "https://w3id.org/adekg/ontology/"
 HAS_EVIDENCE = NamedNode(ADE + "hasEvidence")
 IN_SOURCE_TEXT = NamedNode(ADE + "inSourceText")
@@ -36,12 +37,6 @@ def init_app(app) -> None:
     app.extensions["adekg_ld_queries"] = {path.stem: path.read_text(encoding="utf-8")
                                           for path in sorted(QUERIES.glob("*.rq"))}
     app.extensions["adekg_ld_cache"] = {}
-    base = app.config.get("IRI_BASE", IRI_BASE)
-    found = app.extensions["adekg_store"].query(
-        app.extensions["adekg_ld_queries"]["sections"], use_default_graph_as_union=True,
-        substitutions={Variable("base"): Literal(base)})
-    reserved = {"doc", "api", "static", "context", "sparql", "query", "rdf-graphs"}
-    app.extensions["adekg_sections"] = (set(SECTIONS) | {row["section"].value for row in found}) - reserved
     app.register_blueprint(linked_data_blueprint)
 
 
@@ -71,6 +66,16 @@ def negotiate(formats: dict) -> tuple[str | None, Response | None]:
             return None, plain(406, "nothing acceptable for this Accept header; offered: " + ", ".join(by_type))
         return next(iter(formats)), None
     return by_type[best], None
+
+
+def known_entity(store, iri: str) -> bool:
+    """Whether the IRI occurs as a subject or object in the store (an index lookup, not a scan)."""
+    try:
+        node = NamedNode(iri)
+    except ValueError:
+        return False
+    query = current_app.extensions["adekg_ld_queries"]["entity-exists"]
+    return bool(store.query(query, use_default_graph_as_union=True, substitutions={Variable("iri"): node}))
 
 
 def subject_triples(store, subject, seen: set) -> list[Triple]:
@@ -236,9 +241,11 @@ def html_page(iri: str, triples: list[Triple]) -> Response:
 @linked_data_blueprint.route("/<section>/<path:rest>")
 def entity_iri(section: str, rest: str = "") -> Response:
     """An entity IRI (its path under the IRI base): 303 See Other to its description document."""
-    if section not in current_app.extensions["adekg_sections"]:
-        return plain(404, f"not found: /{section} is not a section of the graph's IRIs")
-    target = request.script_root + "/doc/" + section + ("/" + rest if rest else "")
+    store, iri_base, _, _ = settings()
+    path = section + ("/" + rest if rest else "")
+    if section in RESERVED or not known_entity(store, iri_base + path):
+        return plain(404, f"not found: <{iri_base + path}> is not an entity of this graph")
+    target = request.script_root + "/doc/" + path
     if request.query_string:
         target += "?" + request.query_string.decode("ascii", "replace")
     response = redirect(target, code=303)
@@ -250,15 +257,13 @@ def entity_iri(section: str, rest: str = "") -> Response:
 def entity_document(path: str) -> Response:
     """The description document of an entity, in HTML or RDF by Accept or ?format=."""
     store, iri_base, _, _ = settings()
-    if path.split("/", 1)[0] not in current_app.extensions["adekg_sections"]:
-        return plain(404, f"no such entity: /{path} is not in a section of the graph's IRIs")
     iri = iri_base + path
+    if path.split("/", 1)[0] in RESERVED or not known_entity(store, iri):
+        return plain(404, f"no statements about <{iri}> in this graph")
     name, error = negotiate(FORMATS)
     if error:
         return error
     triples = entity_statements(store, iri)
-    if not triples and not any(True for _ in store.quads_for_pattern(None, None, NamedNode(iri), None)):
-        return plain(404, f"no statements about <{iri}> in this graph")
     if name == "html":
         return html_page(iri, triples)
     return rdf_response(triples, name, FORMATS, root=iri)

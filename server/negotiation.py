@@ -1,6 +1,8 @@
 """Content negotiation: one table from media type to pyoxigraph serializer, and Accept matching with q-values."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 # kind -> {media type: serializer}; the first entry of each kind is the default for */*.
@@ -73,6 +75,7 @@ def quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
     return best
 
 
+@lru_cache(maxsize=512)  # a handful of Accept headers make up nearly all requests
 def choose(kind: str, accept: str | None, format_param: str | None = None) -> str | None:
     """The offered media type of a kind the client likes best (format= wins), or None if nothing fits."""
     table = FORMATS[kind]

@@ -4,18 +4,20 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import signal
 import time
 from collections import OrderedDict
-from itertools import islice
+from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, request
-from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, serialize
+from pyoxigraph import NamedNode, serialize
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import wrap_file
 
 from . import negotiation
 from .description import PREFIXES, service_description, void_description
-from .executor import DONE, Failure, Job, ResultTooLarge, Timeout, next_item, rest
+from .guard import Timeout, guarded, stopped_message
+from .limits import cap_rows
+from .results import Limits, NotAcceptable, ResultTooLarge, evaluate
 
 sparql_blueprint = Blueprint("sparql", __name__)
 
@@ -25,12 +27,14 @@ UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*
 LEXICAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
                      r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*|<[^<>"{}|^`\\\s]*>')
 SERVICE = re.compile(r"(?<![\w:?$.\-])SERVICE(?![\w:\-])(?:\s+SILENT)?\s*(\S*)", re.IGNORECASE)
-CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Accept, Content-Type, If-None-Match",
-        "Access-Control-Expose-Headers": "ETag, Content-Type, Vary", "Access-Control-Max-Age": "86400"}
+# Every response names the origins and the headers a script may read; a preflight also gets the rest.
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Content-Type, Vary, X-SPARQL-MaxRows"}
+PREFLIGHT = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+             "Access-Control-Allow-Headers": "Accept, Content-Type, If-None-Match", "Access-Control-Max-Age": "86400"}
 DEFAULTS = {"ADEKG_QUERY_TIMEOUT": 30.0, "ADEKG_MAX_TRIPLES": 1_000_000, "ADEKG_MAX_RESULT_BYTES": 512 * 2**20,
             "ADEKG_SERVICE_ALLOW": (), "ADEKG_CACHE_ENTRIES": 256, "ADEKG_CACHE_MAX_BYTES": 256 * 1024,
-            "ADEKG_LICENSE": "https://opensource.org/licenses/MIT", "ADEKG_STREAM_AFTER": 256 * 1024,
+            "ADEKG_LICENSE": "https://opensource.org/licenses/MIT", "ADEKG_SPOOL_AFTER": 256 * 1024,
+            "ADEKG_MAX_ROWS": 100_000,
             "ADEKG_HTML_PAGE": "ui.query_page"}
 
 
@@ -40,13 +44,6 @@ class Refused(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-class Head:
-    """The media type a job chose once it knew the kind of result; sent before the body chunks."""
-
-    def __init__(self, media_type: str):
-        self.media_type = media_type
 
 
 def setting(name: str):
@@ -102,12 +99,17 @@ def read_request() -> tuple[str | None, dict]:
     if len(queries) > 1:
         raise Refused(400, f"exactly one 'query' parameter is allowed, got {len(queries)}")
     dataset = {"default-graph-uri": params.getlist("default-graph-uri"),
-               "named-graph-uri": params.getlist("named-graph-uri"), "format": params.get("format")}
+               "named-graph-uri": params.getlist("named-graph-uri"), "format": params.get("format"),
+               "context": params.get("context", "inline")}
+    if dataset["context"] not in ("inline", "url"):
+        raise Refused(400, f"context={dataset['context']!r}: use 'inline' (the default) or 'url' for JSON-LD results")
     return (queries[0] if queries else None), dataset
 
 
 def check_services(query: str, allowed) -> None:
     """Refuse SERVICE calls to endpoints that the allow-list does not name."""
+    if "service" not in query.lower():  # a cheap first look (a case-insensitive regex costs ~10 us per KB)
+        return
     bare = LEXICAL.sub(lambda match: match.group(0) if match.group(0).startswith("<") else " ", query)
     for match in SERVICE.finditer(bare):
         target = match.group(1)
@@ -143,38 +145,31 @@ def not_modified(etag: str) -> bool:
                              or f"W/{etag}" in [tag.strip() for tag in header.split(",")])
 
 
-def retire_worker() -> None:
-    """After answering 503, end this gunicorn worker so the runaway query dies with it and gunicorn forks a new one."""
-    if "gunicorn.socket" in request.environ:
-        pid = os.getpid()
-        return lambda: os.kill(pid, signal.SIGTERM)
-    return None
+def limits_from(config: dict, context: dict, context_url: str) -> Limits:
+    """The evaluation limits of an app, read once from its configuration."""
+    get = lambda name: config.get(name, DEFAULTS[name])  # noqa: E731
+    return Limits(max_triples=get("ADEKG_MAX_TRIPLES"), max_bytes=get("ADEKG_MAX_RESULT_BYTES"),
+                  in_memory=get("ADEKG_SPOOL_AFTER"), context=context, context_url=context_url)
 
 
-def make_work(store, query: str, options: dict, accept: str | None, format_param: str | None):
-    """The job that evaluates a query and serialises it in the negotiated format."""
-    max_triples = setting("ADEKG_MAX_TRIPLES")
-
-    def work(writer) -> None:
-        results = store.query(query, **options)
-        kind = "solutions" if isinstance(results, (QuerySolutions, QueryBoolean)) else "graph"
-        media_type = negotiation.choose(kind, accept, format_param)
-        if media_type is None:
-            raise Refused(406, f"nothing acceptable for Accept {accept!r}; offered: {negotiation.offered(kind)}")
-        writer.out.put(Head(media_type))
-        if kind == "solutions":
-            results.serialize(writer, negotiation.serializer(kind, media_type))
-        else:
-            serialize(islice(results, max_triples), writer, negotiation.serializer(kind, media_type))
-    return work
+def prefers_html(accept: str | None) -> bool:
+    """True if a browser-like Accept header ranks HTML above every result format we offer."""
+    if not accept or "html" not in accept:
+        return False
+    ranges = negotiation.parse_accept(accept)
+    offered = [*negotiation.FORMATS["solutions"], *negotiation.FORMATS["graph"]]
+    return negotiation.quality("text/html", ranges) > max(negotiation.quality(t, ranges) for t in offered)
 
 
 def answer_query(store, query: str, dataset: dict) -> Response:
-    """Evaluate a query against the deadline and answer in full, streamed, or with an error status."""
+    """Evaluate a query within the timeout and answer with its results or an error status."""
     check_services(query, setting("ADEKG_SERVICE_ALLOW"))
     endpoint = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
     options = {**dataset_options(dataset), "base_iri": endpoint}  # relative IRIs resolve against the endpoint
     accept, format_param = request.headers.get("Accept"), dataset["format"]
+    html_results = current_app.extensions.get("adekg_html_results")
+    if html_results is not None and format_param is None and prefers_html(accept):
+        return html_results(query, options)
     etag = etag_for(current_app.extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
                     accept or "", format_param or "")
     if not_modified(etag):
@@ -182,35 +177,21 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     cache = current_app.extensions["adekg_cache"]
     if etag in cache:
         cache.move_to_end(etag)
-        body, media_type = cache[etag]
-        return Response(body, mimetype=media_type, headers={"ETag": etag, "Vary": "Accept"})
-    deadline = time.monotonic() + setting("ADEKG_QUERY_TIMEOUT")
-    job = Job(make_work(store, query, options, accept, format_param), 64 * 1024, setting("ADEKG_MAX_RESULT_BYTES"))
-    executor = current_app.extensions["adekg_executor"]
-    executor.submit(job)
-    chunks, size, media_type = [], 0, None
+        body, media_type, headers = cache[etag]
+        return Response(body, mimetype=media_type, headers=headers)
+    max_rows = setting("ADEKG_MAX_ROWS")
+    capped_query, capped = cap_rows(query, max_rows)
+    limits = current_app.extensions["adekg_limits"]
+    if dataset["context"] == "url":
+        limits = replace(limits, inline_context=False)
+    timeout = setting("ADEKG_QUERY_TIMEOUT")
     try:
-        while True:
-            item = next_item(job, deadline)
-            if item is DONE:
-                break
-            if isinstance(item, Failure):
-                raise item.error
-            if isinstance(item, Head):
-                media_type = item.media_type
-                continue
-            chunks.append(item)
-            size += len(item)
-            if size >= setting("ADEKG_STREAM_AFTER"):
-                return streamed(job, chunks, media_type, etag, deadline, executor)
+        media_type, spool = guarded(lambda: evaluate(store, capped_query, options, accept, format_param, limits),
+                                    timeout)
     except Timeout:
-        executor.abandon()
-        response = plain(503, f"query stopped: it ran longer than the {setting('ADEKG_QUERY_TIMEOUT'):g} s limit; "
-                              "narrow it or add a LIMIT", **{"Retry-After": "1"})
-        retire = retire_worker()
-        if retire:
-            response.call_on_close(retire)
-        return response
+        return plain(503, stopped_message(timeout), **{"Retry-After": "1"})
+    except NotAcceptable as error:
+        raise Refused(406, str(error)) from None
     except SyntaxError as error:
         if UPDATE.match(query):
             raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted") from None
@@ -221,35 +202,32 @@ def answer_query(store, query: str, dataset: dict) -> Response:
         raise Refused(502 if "SERVICE" in query.upper() else 500, f"query failed: {error}") from None
     except (ValueError, TypeError, RuntimeError) as error:
         raise Refused(500, f"query failed: {error}") from None
-    body = b"".join(chunks)
+    headers = {"ETag": etag, "Vary": "Accept"}
+    if capped:
+        headers["X-SPARQL-MaxRows"] = str(max_rows)
+    body = spool.small()
+    if body is None:
+        return streamed(spool, media_type, headers)
     if len(body) <= setting("ADEKG_CACHE_MAX_BYTES") and setting("ADEKG_CACHE_ENTRIES") > 0:
-        cache[etag] = (body, media_type)
+        cache[etag] = (body, media_type, headers)
         while len(cache) > setting("ADEKG_CACHE_ENTRIES"):
             cache.popitem(last=False)
-    return Response(body, mimetype=media_type, headers={"ETag": etag, "Vary": "Accept"})
+    return Response(body, mimetype=media_type, headers=headers)
 
 
-def streamed(job, chunks, media_type, etag, deadline, executor) -> Response:
-    """A chunked response for a large result; if it overruns the deadline the body is cut and the worker retired."""
-    retire = retire_worker()
-
-    def on_timeout():
-        executor.abandon()
-        if retire:
-            retire()
-
-    def body():
-        yield from chunks
-        yield from rest(job, deadline, on_timeout)
-    return Response(body(), mimetype=media_type, headers={"ETag": etag, "Vary": "Accept"})
+def streamed(spool, media_type: str, headers: dict) -> Response:
+    """A large result sent from its spool file in blocks (sendfile under gunicorn), with its length known."""
+    response = Response(wrap_file(request.environ, spool.opened(), buffer_size=64 * 1024), mimetype=media_type,
+                        headers=headers, direct_passthrough=True)
+    response.content_length = spool.size
+    return response
 
 
 def describe_service(store) -> Response:
     """The service description (or the HTML query page, if one is registered and the client prefers HTML)."""
     accept = request.headers.get("Accept")
     page = current_app.view_functions.get(setting("ADEKG_HTML_PAGE"))
-    if page is not None and negotiation.quality("text/html", negotiation.parse_accept(accept)) > max(
-            negotiation.quality(t, negotiation.parse_accept(accept)) for t in negotiation.FORMATS["graph"]):
+    if page is not None and request.args.get("format") is None and prefers_html(accept):
         return page()
     media_type = negotiation.choose("graph", accept, request.args.get("format"))
     if media_type is None:
@@ -266,7 +244,7 @@ def describe_service(store) -> Response:
 def sparql() -> Response:
     """Answer one SPARQL query over the store (the union of its named graphs unless a dataset is given)."""
     if request.method == "OPTIONS":
-        return Response(status=204)
+        return Response(status=204, headers=PREFLIGHT)
     if request.method not in ("GET", "POST"):
         return plain(405, f"method {request.method} is not allowed: query with GET or POST", Allow="GET, POST, OPTIONS")
     store = current_app.extensions["adekg_store"]

@@ -1,14 +1,19 @@
 """The HTML query page (YASGUI plus a plain form) and HTML tables of query results for browsers."""
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import BlankNode, NamedNode, QueryBoolean, QuerySolutions
 
+from .guard import Timeout, guarded, stopped_message
+from .linked_data import IRI_BASE
+
 ui_blueprint = Blueprint("ui", __name__)
 
 DEFAULT_QUERIES = Path(__file__).resolve().parent.parent / "queries"
+HTML_ROWS = 2000  # rows shown in an HTML table; the protocol formats have their own, larger cap
 DEFAULT_QUERY = ("PREFIX ade: <https://w3id.org/adekg/ontology/>\n"
                  "SELECT ?patient ?age WHERE { ?patient a ade:Patient ; ade:ageInYears ?age } ORDER BY ?age\n")
 
@@ -27,29 +32,15 @@ def load_examples(folder: Path) -> list[dict]:
 def init_app(app) -> None:
     """Read the example queries once at app start (config QUERIES_DIR, default the repository's queries/)."""
     app.extensions["adekg_examples"] = load_examples(Path(app.config.get("QUERIES_DIR") or DEFAULT_QUERIES))
+    app.extensions["adekg_html_results"] = show_results
     app.register_blueprint(ui_blueprint)
 
 
-def wants_html() -> bool:
-    """Whether the request is from a browser that prefers HTML and named no explicit format."""
-    if request.args.get("format"):
-        return False
-    if request.mimetype == "application/x-www-form-urlencoded" and request.form.get("format"):
-        return False
-    listed = {value: quality for value, quality in request.accept_mimetypes}
-    html = max(listed.get("text/html", 0), listed.get("application/xhtml+xml", 0))
-    others = [quality for value, quality in listed.items() if value not in ("text/html", "application/xhtml+xml", "*/*")
-              and not value.startswith(("application/xml", "image/"))]
-    return html > 0 and html >= max(others, default=0)
-
-
-def cell(term) -> dict | None:
+def cell(term, base: str, public: str) -> dict | None:
     """One result cell as text plus a link for IRIs (IRIs under the IRI base link to this server)."""
     if term is None:
         return None
     if isinstance(term, NamedNode):
-        base = current_app.config.get("IRI_BASE", "https://w3id.org/adekg/")
-        public = current_app.config.get("PUBLIC_BASE") or request.script_root + "/"
         href = public + term.value[len(base):] if term.value.startswith(base) else term.value
         return {"text": term.value, "href": href}
     if isinstance(term, BlankNode):
@@ -57,19 +48,37 @@ def cell(term) -> dict | None:
     return {"text": term.value, "href": None}
 
 
-def render_results_page(results, query: str, status: int = 200) -> Response:
-    """An HTML page with the query form and its results as a table (SELECT, ASK, CONSTRUCT/DESCRIBE)."""
+def table(results, max_rows: int, base: str, public: str) -> tuple[list[str], list[list], bool]:
+    """Header, at most max_rows rows of cells, and whether rows were left out, for any query result."""
     if isinstance(results, QueryBoolean):
-        header, rows = ["boolean"], [[{"text": "true" if bool(results) else "false", "href": None}]]
-    elif isinstance(results, QuerySolutions):
+        return ["boolean"], [[{"text": "true" if bool(results) else "false", "href": None}]], False
+    if isinstance(results, QuerySolutions):
         header = [variable.value for variable in results.variables]
-        rows = [[cell(solution[name]) for name in header] for solution in results]
+        terms = ([solution[name] for name in header] for solution in results)
     else:
         header = ["subject", "predicate", "object"]
-        rows = [[cell(triple.subject), cell(triple.predicate), cell(triple.object)] for triple in results]
-    page = render_template("results.html", query=query, header=header, rows=rows,
+        terms = ([triple.subject, triple.predicate, triple.object] for triple in results)
+    rows = [[cell(term, base, public) for term in row] for row in islice(terms, max_rows + 1)]
+    return header, rows[:max_rows], len(rows) > max_rows
+
+
+def show_results(query: str, options: dict) -> Response:
+    """The query run within the timeout and shown as an HTML table (or the form with the error)."""
+    store, config = current_app.extensions["adekg_store"], current_app.config
+    base = config.get("IRI_BASE", IRI_BASE)
+    public = config.get("PUBLIC_BASE") or request.script_root + "/"
+    max_rows, timeout = config.get("ADEKG_HTML_ROWS", HTML_ROWS), config.get("ADEKG_QUERY_TIMEOUT", 30.0)
+    try:
+        header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
+    except SyntaxError as error:
+        return render_error_page(query, f"malformed query: {error}".splitlines()[0], 400)
+    except Timeout:
+        return render_error_page(query, stopped_message(timeout), 503)
+    except (OSError, ValueError, TypeError, RuntimeError) as error:
+        return render_error_page(query, f"query failed: {error}".splitlines()[0], 500)
+    page = render_template("results.html", query=query, header=header, rows=rows, more=more,
                            examples=current_app.extensions.get("adekg_examples", []))
-    return Response(page, status=status, mimetype="text/html")
+    return Response(page, mimetype="text/html", headers={"Vary": "Accept"})
 
 
 def render_error_page(query: str, message: str, status: int) -> Response:
@@ -95,9 +104,4 @@ def html_results() -> Response:
     queries = request.args.getlist("query")
     if len(queries) != 1:
         return render_error_page("", "exactly one 'query' parameter is required", 400)
-    store = current_app.extensions["adekg_store"]
-    try:
-        results = store.query(queries[0], use_default_graph_as_union=True)
-    except SyntaxError as error:
-        return render_error_page(queries[0], f"malformed query: {error}".splitlines()[0], 400)
-    return render_results_page(results, queries[0])
+    return show_results(queries[0], {"use_default_graph_as_union": True})

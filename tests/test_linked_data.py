@@ -4,6 +4,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from server import create_app
+from server.linked_data import RESERVED
 
 BASE = "https://w3id.org/adekg/"
 
@@ -26,6 +27,73 @@ def test_entity_iris_redirect_303_to_their_document(client, path):
     response = client.get("/" + path, headers={"Accept": "text/turtle"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/doc/" + path)
     assert client.get(response.headers["Location"], headers={"Accept": "text/turtle"}).status_code == 200
+
+
+def memory_store(*triples: tuple[str, str, str]):
+    """An in-memory store holding these IRI triples in one named graph."""
+    from pyoxigraph import NamedNode, Quad, Store
+    store = Store()
+    for subject, predicate, obj in triples:
+        store.add(Quad(NamedNode(subject), NamedNode(predicate), NamedNode(obj), NamedNode(BASE + "graph/test")))
+    return store
+
+
+def test_any_section_of_the_store_dereferences():
+    store = memory_store((BASE + "vocabulary/term", BASE + "ontology/mentions", BASE + "sideeffect/rash"))
+    client = create_app(store=store).test_client()
+    for path in ("vocabulary/term", "sideeffect/rash"):   # as subject, only as object
+        response = client.get("/" + path)
+        assert response.status_code == 303 and response.headers["Location"].endswith("/doc/" + path), path
+        assert client.get(response.headers["Location"], headers={"Accept": "text/turtle"}).status_code == 200
+    assert client.get("/vocabulary/other").status_code == 404
+
+
+def test_iri_base_setting_decides_which_iris_are_entities():
+    base = "https://kg.example.org/"
+    client = create_app(store=memory_store((base + "thing/1", base + "p", base + "thing/2")),
+                        config={"IRI_BASE": base}).test_client()
+    assert client.get("/thing/1").status_code == 303
+    assert client.get("/doc/thing/2", headers={"Accept": "text/turtle"}).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(RESERVED))
+def test_route_names_are_never_sections(name):
+    client = create_app(store=memory_store((BASE + name + "/x", BASE + "p", BASE + name))).test_client()
+    for path in ("/" + name + "/x", "/" + name, "/doc/" + name + "/x", "/doc/" + name):
+        assert client.get(path).status_code != 303, path
+    assert client.get("/doc/" + name + "/x").status_code == 404
+
+
+def test_unknown_iris_in_known_sections_are_404(client):
+    for path in ("/drug/no-such-drug", "/data/000/no-such-node", "/ontology/NoSuchClass", "/drug/bad%20iri",
+                 "/doc/drug/no-such-drug", "/doc/drug/bad%20iri"):
+        response = client.get(path, headers={"Accept": "text/turtle"})
+        assert response.status_code == 404 and response.mimetype == "text/plain", path
+
+
+class CountingStore:
+    """A store that records the names of the methods called on it."""
+
+    def __init__(self, store):
+        self.store, self.calls = store, []
+
+    def __getattr__(self, name):
+        attribute = getattr(self.store, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            return attribute(*args, **kwargs)
+        return call
+
+
+def test_creating_the_app_does_not_touch_the_store(store):
+    counting = CountingStore(store)
+    app = create_app(store=counting)
+    assert counting.calls == []
+    assert app.test_client().get("/drug/ixazomib").status_code == 303
+    assert "query" in counting.calls   # the check per request goes through the same store
 
 
 def test_redirect_keeps_the_query_string(client):

@@ -178,10 +178,11 @@ def test_etag_and_304(client):
 
 
 def test_large_results_stream(built_store):
-    app = create_app(store_path=built_store, config={"ADEKG_STREAM_AFTER": 1024})
+    app = create_app(store_path=built_store, config={"ADEKG_SPOOL_AFTER": 1024})
     response = app.test_client().get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"},
                                      headers={"Accept": "text/tab-separated-values"})
     assert response.status_code == 200 and response.is_streamed
+    assert int(response.headers["Content-Length"]) == len(response.get_data()) > 1024
     assert len(response.get_data().splitlines()) > 1000
 
 
@@ -190,6 +191,17 @@ def test_triple_cap(built_store):
     response = app.test_client().get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
                                      headers={"Accept": "application/n-triples"})
     assert len(response.data.splitlines()) == 5
+
+
+def test_row_cap(built_store):
+    client = create_app(store_path=built_store, config={"ADEKG_MAX_ROWS": 2}).test_client()
+    capped = client.get("/sparql", query_string={"query": AGES})
+    assert ages(capped) == ["59", "70"] and capped.headers["X-SPARQL-MaxRows"] == "2"
+    assert "X-SPARQL-MaxRows" in capped.headers["Access-Control-Expose-Headers"]
+    within = client.get("/sparql", query_string={"query": AGES + " LIMIT 1"})
+    assert ages(within) == ["59"] and "X-SPARQL-MaxRows" not in within.headers
+    uncapped = create_app(store_path=built_store, config={"ADEKG_MAX_ROWS": 0}).test_client()
+    assert ages(uncapped.get("/sparql", query_string={"query": AGES})) == ["59", "70", "71"]
 
 
 def test_result_size_cap(built_store):

@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
-from graph.terms import PREFIXES
+from graph.terms import INFERRED_GRAPH, PREFIXES
+from tests.conftest import DOCUMENTS, SEEDS, record_path
 from tests.test_competency import QUESTIONS, cell, expected_rows
 
 pytestmark = pytest.mark.slow  # starts gunicorn
@@ -43,15 +45,16 @@ def http(url: str, data: bytes | None = None, headers: dict | None = None, timeo
 
 
 @contextmanager
-def live_server(store: Path, *flags: str):
+def live_server(store: Path, *flags: str, start_timeout: float = 60):
     """`adekg serve` on a free 127.0.0.1 port in its own session; killed (whole group) at the end."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "graph.cli", "-q", "serve", "--store", str(store),
                                 "--port", str(port), *flags], cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + start_timeout
     try:
-        for _ in range(200):
+        while time.monotonic() < deadline:
             try:
                 if http(base + "/sparql?query=ASK%7B%7D", timeout=2)[0] == 200:
                     break
@@ -61,7 +64,7 @@ def live_server(store: Path, *flags: str):
                 raise RuntimeError(f"adekg serve exited: {process.stderr.read().decode()}")
             time.sleep(0.1)
         else:
-            raise RuntimeError("adekg serve did not start")
+            raise RuntimeError(f"adekg serve did not answer within {start_timeout} s")
         yield base, process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -70,6 +73,29 @@ def live_server(store: Path, *flags: str):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def sparql_json(base: str, query: str) -> dict:
+    """The SPARQL JSON result of one query sent by GET."""
+    status, _, body = http(base + "/sparql?" + urllib.parse.urlencode({"query": PROLOGUE + query}),
+                           headers={"Accept": "application/sparql-results+json"})
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_serve_builds_a_missing_store_first(tmp_path):
+    store = tmp_path / "adekg-data" / "store"
+    ages = sorted(yaml.safe_load(record_path(SEEDS, document).read_text(encoding="utf-8"))["patient"]["age_years"]
+                  for document in DOCUMENTS)
+    assert not store.exists()
+    # the build (with HermiT on Java) runs before gunicorn starts answering
+    with live_server(store, "--workers", "1", start_timeout=240) as (base, _):
+        assert store.is_symlink() and store.resolve().is_dir()
+        count = sparql_json(base, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a ade:Patient }")
+        assert int(count["results"]["bindings"][0]["n"]["value"]) == len(DOCUMENTS) == 3   # one patient a record
+        rows = sparql_json(base, "SELECT ?age WHERE { ?p a ade:Patient ; ade:ageInYears ?age } ORDER BY ?age")
+        assert [int(row["age"]["value"]) for row in rows["results"]["bindings"]] == ages
+        assert sparql_json(base, f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}")["boolean"] is True
 
 
 def workers(arbiter: int) -> set[int]:

@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from server import create_app
-from server.ui import render_results_page
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "PREFIX ade: <https://w3id.org/adekg/ontology/> SELECT ?p ?age WHERE { ?p a ade:Patient ; ade:ageInYears ?age } ORDER BY ?age"
@@ -50,14 +49,19 @@ def test_results_page_errors_are_reported(client):
     assert client.get("/query").status_code == 400
 
 
-def test_render_results_page_for_ask_and_construct(app, store):
-    with app.test_request_context("/sparql"):
-        ask = render_results_page(store.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True), "ASK { ?s ?p ?o }").data.decode()
-        assert "<td>true</td>" in ask
-        construct = "CONSTRUCT WHERE { ?s a <https://w3id.org/adekg/ontology/Patient> }"
-        page = render_results_page(store.query(construct, use_default_graph_as_union=True), construct).data.decode()
-        assert page.count("<tr>") == 4 and "<th>predicate</th>" in page
-        assert "&lt;https://w3id.org/adekg/ontology/Patient&gt;" in page   # the query text is escaped
+def test_results_page_for_ask_and_construct(client):
+    ask = client.get("/query", query_string={"query": "ASK { ?s ?p ?o }"}).data.decode()
+    assert "<td>true</td>" in ask
+    construct = "CONSTRUCT WHERE { ?s a <https://w3id.org/adekg/ontology/Patient> }"
+    page = client.get("/query", query_string={"query": construct}).data.decode()
+    assert page.count("<tr>") == 4 and "<th>predicate</th>" in page
+    assert "&lt;https://w3id.org/adekg/ontology/Patient&gt;" in page   # the query text is escaped
+
+
+def test_results_page_shows_a_bounded_number_of_rows(built_store):
+    client = create_app(store_path=built_store, config={"ADEKG_HTML_ROWS": 2}).test_client()
+    page = client.get("/query", query_string={"query": QUERY}).data.decode()
+    assert page.count("<tr>") == 3 and "first 2 results shown" in page
 
 
 def test_queries_folder_is_configurable(built_store, tmp_path):
@@ -66,14 +70,24 @@ def test_queries_folder_is_configurable(built_store, tmp_path):
     assert page.count('<option value="cq-') == 1 and "My &lt;question&gt;?" in page
 
 
+BROWSERS = ["text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",  # Chromium
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]                         # Firefox
+
+
 @pytest.mark.parametrize("accept,html", [
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8", True),  # Chromium
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),                         # Firefox
+    *[(browser, True) for browser in BROWSERS],
     ("application/sparql-results+json,*/*;q=0.9", False),                                               # YASGUI
-    ("*/*", False), ("", False), ("application/sparql-results+json,text/html;q=0.5", False)])
-def test_wants_html_recognises_browsers(app, accept, html):
-    from server.ui import wants_html
-    with app.test_request_context("/sparql", headers={"Accept": accept} if accept else {}):
-        assert wants_html() is html
-    with app.test_request_context("/sparql?format=json", headers={"Accept": accept}):
-        assert wants_html() is False
+    ("*/*", False), ("", False), (None, False), ("application/sparql-results+json,text/html;q=0.5", False)])
+def test_browsers_are_recognised(accept, html):
+    from server.sparql import prefers_html
+    assert prefers_html(accept) is html
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_browser_get_of_sparql_query_shows_a_table(client, browser):
+    response = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": browser})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.data.decode().count("<tr>") == 4
+    as_json = client.get("/sparql", query_string={"query": QUERY, "format": "json"}, headers={"Accept": browser})
+    assert as_json.mimetype == "application/sparql-results+json"
+    assert len(as_json.get_json()["results"]["bindings"]) == 3
