@@ -9,7 +9,7 @@ from pyoxigraph import Store
 from .executor import Executor
 from . import linked_data, ui
 from .jsonld import context_url, jsonld_blueprint, load_context, prefixes
-from .sparql import build_id, limits_from, new_cache, sparql_blueprint
+from .sparql import build_id, limits_from, new_cache, settings_from, sparql_blueprint
 from .watchdog import Watchdog
 
 
@@ -29,7 +29,8 @@ def create_app(store: Store | None = None, store_path: str | Path | None = None,
     app.extensions["adekg_cache"] = new_cache()
     app.register_blueprint(sparql_blueprint)
     app.extensions["adekg_context"] = load_context()
-    app.extensions["adekg_limits"] = limits_from(app.config, app.extensions["adekg_context"],
+    app.extensions["adekg_settings"] = settings_from(app.config)
+    app.extensions["adekg_limits"] = limits_from(app.extensions["adekg_settings"], app.extensions["adekg_context"],
                                                  context_url(app.config.get("IRI_BASE", linked_data.IRI_BASE)))
     app.extensions["adekg_prefixes"] = prefixes(app.extensions["adekg_context"])
     app.register_blueprint(jsonld_blueprint)

@@ -46,9 +46,14 @@ class Refused(Exception):
         self.status = status
 
 
+def settings_from(config: dict) -> dict:
+    """The endpoint's settings, read once from the app's configuration (defaults for what it leaves out)."""
+    return {name: config.get(name, default) for name, default in DEFAULTS.items()}
+
+
 def setting(name: str):
-    """A configuration value of the running app, or its default."""
-    return current_app.config.get(name, DEFAULTS[name])
+    """A setting of the running app."""
+    return current_app.extensions["adekg_settings"][name]
 
 
 def plain(status: int, message: str, **headers) -> Response:
@@ -98,12 +103,18 @@ def read_request() -> tuple[str | None, dict]:
         raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
     if len(queries) > 1:
         raise Refused(400, f"exactly one 'query' parameter is allowed, got {len(queries)}")
+    # getlist, not get: MultiDict.get builds (and swallows) an exception for every missing key
     dataset = {"default-graph-uri": params.getlist("default-graph-uri"),
-               "named-graph-uri": params.getlist("named-graph-uri"), "format": params.get("format"),
-               "context": params.get("context", "inline")}
+               "named-graph-uri": params.getlist("named-graph-uri"), "format": first(params.getlist("format")),
+               "context": first(params.getlist("context")) or "inline"}
     if dataset["context"] not in ("inline", "url"):
         raise Refused(400, f"context={dataset['context']!r}: use 'inline' (the default) or 'url' for JSON-LD results")
     return (queries[0] if queries else None), dataset
+
+
+def first(values: list):
+    """The first of some parameter values, or None."""
+    return values[0] if values else None
 
 
 def check_services(query: str, allowed) -> None:
@@ -145,11 +156,10 @@ def not_modified(etag: str) -> bool:
                              or f"W/{etag}" in [tag.strip() for tag in header.split(",")])
 
 
-def limits_from(config: dict, context: dict, context_url: str) -> Limits:
-    """The evaluation limits of an app, read once from its configuration."""
-    get = lambda name: config.get(name, DEFAULTS[name])  # noqa: E731
-    return Limits(max_triples=get("ADEKG_MAX_TRIPLES"), max_bytes=get("ADEKG_MAX_RESULT_BYTES"),
-                  in_memory=get("ADEKG_SPOOL_AFTER"), context=context, context_url=context_url)
+def limits_from(settings: dict, context: dict, context_url: str) -> Limits:
+    """The evaluation limits of an app, from its settings."""
+    return Limits(max_triples=settings["ADEKG_MAX_TRIPLES"], max_bytes=settings["ADEKG_MAX_RESULT_BYTES"],
+                  in_memory=settings["ADEKG_SPOOL_AFTER"], context=context, context_url=context_url)
 
 
 def prefers_html(accept: str | None) -> bool:
@@ -163,28 +173,30 @@ def prefers_html(accept: str | None) -> bool:
 
 def answer_query(store, query: str, dataset: dict) -> Response:
     """Evaluate a query within the timeout and answer with its results or an error status."""
-    check_services(query, setting("ADEKG_SERVICE_ALLOW"))
+    app = current_app._get_current_object()  # one proxy lookup instead of one per use on this hot path
+    extensions, settings = app.extensions, app.extensions["adekg_settings"]
+    check_services(query, settings["ADEKG_SERVICE_ALLOW"])
     endpoint = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
     options = {**dataset_options(dataset), "base_iri": endpoint}  # relative IRIs resolve against the endpoint
     accept, format_param = request.headers.get("Accept"), dataset["format"]
-    html_results = current_app.extensions.get("adekg_html_results")
+    html_results = extensions.get("adekg_html_results")
     if html_results is not None and format_param is None and prefers_html(accept):
         return html_results(query, options)
-    etag = etag_for(current_app.extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
+    etag = etag_for(extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
                     accept or "", format_param or "")
     if not_modified(etag):
         return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
-    cache = current_app.extensions["adekg_cache"]
+    cache = extensions["adekg_cache"]
     if etag in cache:
         cache.move_to_end(etag)
         body, media_type, headers = cache[etag]
         return Response(body, mimetype=media_type, headers=headers)
-    max_rows = setting("ADEKG_MAX_ROWS")
+    max_rows = settings["ADEKG_MAX_ROWS"]
     capped_query, capped = cap_rows(query, max_rows)
-    limits = current_app.extensions["adekg_limits"]
+    limits = extensions["adekg_limits"]
     if dataset["context"] == "url":
         limits = replace(limits, inline_context=False)
-    timeout = setting("ADEKG_QUERY_TIMEOUT")
+    timeout = settings["ADEKG_QUERY_TIMEOUT"]
     try:
         media_type, spool = guarded(lambda: evaluate(store, capped_query, options, accept, format_param, limits),
                                     timeout)
@@ -208,9 +220,9 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     body = spool.small()
     if body is None:
         return streamed(spool, media_type, headers)
-    if len(body) <= setting("ADEKG_CACHE_MAX_BYTES") and setting("ADEKG_CACHE_ENTRIES") > 0:
+    if len(body) <= settings["ADEKG_CACHE_MAX_BYTES"] and settings["ADEKG_CACHE_ENTRIES"] > 0:
         cache[etag] = (body, media_type, headers)
-        while len(cache) > setting("ADEKG_CACHE_ENTRIES"):
+        while len(cache) > settings["ADEKG_CACHE_ENTRIES"]:
             cache.popitem(last=False)
     return Response(body, mimetype=media_type, headers=headers)
 

@@ -23,12 +23,17 @@ class Watchdog:
         self.poll, self.exit = poll, exit
         self.lock = threading.Lock()
         self.armed: tuple | None = None
-        self.pid: int | None = None
+        self.started = False
+        os.register_at_fork(after_in_child=self.forget_thread)  # a forked worker starts its own thread
+
+    def forget_thread(self) -> None:
+        """In a forked child the parent's thread does not exist."""
+        self.started, self.armed = False, None
 
     def arm(self, deadline: float, client: socket.socket, response: Callable[[], bytes]) -> None:
         """Watch the current request: past the deadline, send response() on client and exit."""
-        if self.pid != os.getpid():  # started lazily, so a forked worker gets its own thread
-            self.pid = os.getpid()
+        if not self.started:
+            self.started = True
             threading.Thread(target=self.watch, daemon=True, name="adekg-watchdog").start()
         self.armed = (deadline, client, response)
 
