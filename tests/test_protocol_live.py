@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -48,9 +49,10 @@ def http(url: str, data: bytes | None = None, headers: dict | None = None, timeo
 def live_server(store: Path, *flags: str, start_timeout: float = 60):
     """`adekg serve` on a free 127.0.0.1 port in its own session; killed (whole group) at the end."""
     port = free_port()
+    log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads while it runs, so a pipe could fill and stall it
     process = subprocess.Popen([sys.executable, "-m", "graph.cli", "-q", "serve", "--store", str(store),
                                 "--port", str(port), *flags], cwd=ROOT, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + start_timeout
     try:
@@ -61,7 +63,8 @@ def live_server(store: Path, *flags: str, start_timeout: float = 60):
             except OSError:
                 pass
             if process.poll() is not None:
-                raise RuntimeError(f"adekg serve exited: {process.stderr.read().decode()}")
+                log.seek(0)
+                raise RuntimeError(f"adekg serve exited: {log.read().decode(errors='replace')}")
             time.sleep(0.1)
         else:
             raise RuntimeError(f"adekg serve did not answer within {start_timeout} s")
@@ -73,6 +76,7 @@ def live_server(store: Path, *flags: str, start_timeout: float = 60):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.close()
 
 
 def sparql_json(base: str, query: str) -> dict:
