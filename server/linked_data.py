@@ -68,10 +68,12 @@ def negotiate(formats: dict) -> tuple[str | None, Response | None]:
     return by_type[best], None
 
 
-def known_entity(store, iri: str) -> bool:
-    """Whether the IRI occurs as a subject or object in the store (an index lookup, not a scan)."""
+def known_entity(store, iri_base: str, path: str) -> bool:
+    """Whether <iri_base + path> is an entity: not under a route name, and a subject or object in the store."""
+    if path.split("/", 1)[0] in RESERVED:
+        return False
     try:
-        node = NamedNode(iri)
+        node = NamedNode(iri_base + path)
     except ValueError:
         return False
     query = current_app.extensions["adekg_ld_queries"]["entity-exists"]
@@ -243,7 +245,7 @@ def entity_iri(section: str, rest: str = "") -> Response:
     """An entity IRI (its path under the IRI base): 303 See Other to its description document."""
     store, iri_base, _, _ = settings()
     path = section + ("/" + rest if rest else "")
-    if section in RESERVED or not known_entity(store, iri_base + path):
+    if not known_entity(store, iri_base, path):
         return plain(404, f"not found: <{iri_base + path}> is not an entity of this graph")
     target = request.script_root + "/doc/" + path
     if request.query_string:
@@ -258,7 +260,7 @@ def entity_document(path: str) -> Response:
     """The description document of an entity, in HTML or RDF by Accept or ?format=."""
     store, iri_base, _, _ = settings()
     iri = iri_base + path
-    if path.split("/", 1)[0] in RESERVED or not known_entity(store, iri):
+    if not known_entity(store, iri_base, path):
         return plain(404, f"no statements about <{iri}> in this graph")
     name, error = negotiate(FORMATS)
     if error:

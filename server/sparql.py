@@ -27,6 +27,7 @@ UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*
 LEXICAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
                      r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*|<[^<>"{}|^`\\\s]*>')
 SERVICE = re.compile(r"(?<![\w:?$.\-])SERVICE(?![\w:\-])(?:\s+SILENT)?\s*(\S*)", re.IGNORECASE)
+RESULT_TYPES = (*negotiation.FORMATS["solutions"], *negotiation.FORMATS["graph"])
 # Every response names the origins and the headers a script may read; a preflight also gets the rest.
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Content-Type, Vary, X-SPARQL-MaxRows"}
 PREFLIGHT = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -34,7 +35,7 @@ PREFLIGHT = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
 DEFAULTS = {"ADEKG_QUERY_TIMEOUT": 30.0, "ADEKG_MAX_TRIPLES": 1_000_000, "ADEKG_MAX_RESULT_BYTES": 512 * 2**20,
             "ADEKG_SERVICE_ALLOW": (), "ADEKG_CACHE_ENTRIES": 256, "ADEKG_CACHE_MAX_BYTES": 256 * 1024,
             "ADEKG_LICENSE": "https://opensource.org/licenses/MIT", "ADEKG_SPOOL_AFTER": 256 * 1024,
-            "ADEKG_MAX_ROWS": 100_000,
+            "ADEKG_MAX_ROWS": 100_000, "ADEKG_HTML_ROWS": 2000,
             "ADEKG_HTML_PAGE": "ui.query_page"}
 
 
@@ -167,8 +168,7 @@ def prefers_html(accept: str | None) -> bool:
     if not accept or "html" not in accept:
         return False
     ranges = negotiation.parse_accept(accept)
-    offered = [*negotiation.FORMATS["solutions"], *negotiation.FORMATS["graph"]]
-    return negotiation.quality("text/html", ranges) > max(negotiation.quality(t, ranges) for t in offered)
+    return negotiation.quality("text/html", ranges) > max(negotiation.quality(t, ranges) for t in RESULT_TYPES)
 
 
 def answer_query(store, query: str, dataset: dict) -> Response:

@@ -13,7 +13,6 @@ from .linked_data import IRI_BASE
 ui_blueprint = Blueprint("ui", __name__)
 
 DEFAULT_QUERIES = Path(__file__).resolve().parent.parent / "queries"
-HTML_ROWS = 2000  # rows shown in an HTML table; the protocol formats have their own, larger cap
 DEFAULT_QUERY = ("PREFIX ade: <https://w3id.org/adekg/ontology/>\n"
                  "SELECT ?patient ?age WHERE { ?patient a ade:Patient ; ade:ageInYears ?age } ORDER BY ?age\n")
 
@@ -64,10 +63,11 @@ def table(results, max_rows: int, base: str, public: str) -> tuple[list[str], li
 
 def show_results(query: str, options: dict) -> Response:
     """The query run within the timeout and shown as an HTML table (or the form with the error)."""
-    store, config = current_app.extensions["adekg_store"], current_app.config
+    store, config, settings = (current_app.extensions["adekg_store"], current_app.config,
+                               current_app.extensions["adekg_settings"])
     base = config.get("IRI_BASE", IRI_BASE)
     public = config.get("PUBLIC_BASE") or request.script_root + "/"
-    max_rows, timeout = config.get("ADEKG_HTML_ROWS", HTML_ROWS), config.get("ADEKG_QUERY_TIMEOUT", 30.0)
+    max_rows, timeout = settings["ADEKG_HTML_ROWS"], settings["ADEKG_QUERY_TIMEOUT"]
     try:
         header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
     except SyntaxError as error:
