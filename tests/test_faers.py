@@ -1,0 +1,170 @@
+"""FAERS import: the hand-written tiny extract, read line by line, is in the graph exactly."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pyoxigraph import NamedNode, Store
+
+from graph.build import Progress, build
+from graph.faers import ExtractError, find_extract, select_reports
+from graph.faers_import import import_extract
+from graph.store import open_store
+
+from .conftest import ONTOLOGY, SEEDS
+
+TINY = Path(__file__).resolve().parent / "faers" / "tiny"
+ADE = "https://w3id.org/adekg/ontology/"
+REPORT = "https://w3id.org/adekg/data/faers/report/"
+DRUG = "https://w3id.org/adekg/drug/"
+PREFIXES = f"PREFIX ade: <{ADE}> PREFIX drug: <{DRUG}> PREFIX r: <{REPORT}> "
+
+
+@pytest.fixture(scope="session")
+def plain_store(tmp_path_factory) -> Path:
+    """The seeds built without reasoning (the import needs the ontology's drugs, not the inferences)."""
+    path = tmp_path_factory.mktemp("faers") / "store"
+    build(path, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
+    return path
+
+
+def writable_copy(store_path: Path, target: Path) -> Store:
+    """A writable copy of a built store (a RocksDB checkpoint: hard links, no copying)."""
+    open_store(store_path).backup(str(target))
+    return Store(str(target))
+
+
+@pytest.fixture(scope="module")
+def tiny(plain_store, tmp_path_factory):
+    """The tiny extract imported into a copy of the seed store, with its import report."""
+    store = writable_copy(plain_store, tmp_path_factory.mktemp("tiny") / "store")
+    report = import_extract(store, find_extract(TINY), ONTOLOGY, max_bad_fraction=0.5)
+    return store, report
+
+
+def values(store: Store, query: str) -> set[tuple[str, ...]]:
+    """The rows of a SELECT as tuples of plain values."""
+    results = store.query(PREFIXES + query, use_default_graph_as_union=True)
+    names = [variable.value for variable in results.variables]
+    return {tuple(row[name].value if row[name] is not None else None for name in names) for row in results}
+
+
+def test_extract_is_found_with_its_quarter_and_deleted_list():
+    extract = find_extract(TINY)
+    assert extract.quarter == "2024Q1"
+    assert sorted(extract.tables) == ["DEMO", "DRUG", "INDI", "OUTC", "REAC", "RPSR", "THER"]
+    assert [path.name for path in extract.deleted] == ["DELETE24Q1.txt"]
+
+
+def test_latest_version_kept_deleted_case_dropped(tiny):
+    store, report = tiny
+    # DEMO: case 1001 has versions 1 and 2 (keep 10012), case 1002 is deleted, 10051 is malformed.
+    assert values(store, "SELECT ?r WHERE { ?r a ade:SpontaneousReport }") == {
+        (REPORT + "10012",), (REPORT + "10031",), (REPORT + "10041",)}
+    assert (report.reports, report.superseded, report.deleted) == (3, 1, 1)
+    assert values(store, "SELECT ?case ?v WHERE { r:10012 ade:faersCaseId ?case ; ade:caseVersion ?v }") == {("1001", "2")}
+
+
+def test_malformed_rows_named_with_file_and_line(tiny):
+    _, report = tiny
+    assert [(row.file, row.line) for row in report.bad_rows] == [
+        ("DEMO24Q1.txt", 7), ("DRUG24Q1.txt", 10), ("OUTC24Q1.txt", 5), ("THER24Q1.txt", 3)]
+    problems = [row.problem for row in report.bad_rows]
+    assert "15 fields, the header has 25" in problems[0]
+    assert "role_cod 'XX'" in problems[1]
+    assert "outc_cod 'ZZ'" in problems[2]
+    assert "start_dt '20240230' is not a date" in problems[3]
+
+
+def test_patients(tiny):
+    store, _ = tiny
+    # 10012: 71 YR, F, 62 KG; 10031: 7 DEC (70 years), M, 180 LBS; 10041: sex UNK (not stated), no age.
+    rows = values(store, """SELECT ?r ?years ?unit ?sex ?wt ?wunit WHERE {
+        ?r a ade:SpontaneousReport ; ade:describesPatient ?p . OPTIONAL { ?p ade:ageInYears ?years ; ade:age/ade:ucumUnit ?unit }
+        OPTIONAL { ?p ade:sex ?sex } OPTIONAL { ?p ade:weight [ ade:numericValue ?wt ; ade:ucumUnit ?wunit ] } }""")
+    assert rows == {(REPORT + "10012", "71", "a", ADE + "Female", "62", "kg"),
+                    (REPORT + "10031", "70", "10.a", ADE + "Male", "180", "[lb_av]"),
+                    (REPORT + "10041", None, None, None, None, None)}
+
+
+def test_drugs_roles_and_normalised_names(tiny):
+    store, report = tiny
+    rows = values(store, """SELECT ?r ?seq ?drug ?role ?code WHERE {
+        ?r ade:hasExposure ?e . ?e ade:exposureRole ?role ; ade:faersRoleCode ?code .
+        OPTIONAL { ?e ade:drug ?drug } BIND(REPLACE(STR(?e), "^.*/", "") AS ?seq) }""")
+    suspect, concomitant = ADE + "SuspectDrug", ADE + "ConcomitantDrug"
+    assert rows == {
+        (REPORT + "10012", "1", DRUG + "ixazomib", suspect, "PS"),          # IXAZOMIB CITRATE: salt removed
+        (REPORT + "10012", "2", DRUG + "lenalidomide", concomitant, "C"),
+        (REPORT + "10031", "1", DRUG + "carfilzomib", suspect, "PS"),
+        (REPORT + "10031", "2", DRUG + "dexamethasone", suspect, "SS"),     # drug name, strength removed
+        (REPORT + "10031", "3", None, concomitant, "C"),                    # MYSTERY HERB: not in the ontology
+        (REPORT + "10041", "1", DRUG + "bortezomib", suspect, "I"),         # BORTEZOMIB\DEXAMETHASONE split
+        (REPORT + "10041", "1", DRUG + "dexamethasone", suspect, "I"),
+    }
+    assert ("MYSTERY HERB", 1) in report.unmatched_drugs
+    assert values(store, "SELECT ?name WHERE { r:10031 ade:hasExposure ?e . ?e ade:drugNameAsReported ?name . "
+                         "FILTER NOT EXISTS { ?e ade:drug ?d } }") == {("MYSTERY HERB",)}
+    assert values(store, "SELECT ?de ?re WHERE { r:10012 ade:hasExposure ?e . ?e ade:drug drug:ixazomib ; "
+                         "ade:dechallengeResult ?de ; ade:rechallengeResult ?re }") == {
+        (ADE + "ChallengePositive", ADE + "ChallengeNegative")}
+
+
+def test_reactions_outcomes_therapy_indication_source(tiny):
+    store, _ = tiny
+    assert values(store, "SELECT ?r ?name WHERE { ?r ade:hasReaction/ade:reactionName ?name }") == {
+        (REPORT + "10012", "Thrombotic microangiopathy"), (REPORT + "10012", "Rash"),
+        (REPORT + "10031", "Skin exfoliation"), (REPORT + "10041", "Thrombocytopenia")}
+    assert values(store, "SELECT ?type WHERE { r:10012 ade:hasReaction [ ade:reactionName 'Thrombotic microangiopathy' ; "
+                         "ade:reactionType ?type ] }") == {("http://purl.obolibrary.org/obo/MONDO_0019737",)}
+    assert values(store, "SELECT ?r ?o WHERE { ?r ade:seriousOutcome ?o }") == {
+        (REPORT + "10012", ADE + "OutcomeHospitalisation"), (REPORT + "10012", ADE + "OutcomeLifeThreatening"),
+        (REPORT + "10031", ADE + "OutcomeDeath")}
+    assert values(store, "SELECT ?start ?end ?days WHERE { r:10012 ade:hasExposure ?e . ?e ade:therapyStart ?start ; "
+                         "ade:therapyEnd ?end ; ade:therapyDuration/ade:numericValue ?days }") == {
+        ("2023-01-05", "2023-03-01", "55")}
+    assert values(store, "SELECT ?i WHERE { r:10012 ade:hasExposure/ade:indicationName ?i }") == {("Plasma cell myeloma",)}
+    assert values(store, "SELECT ?s WHERE { r:10031 ade:reportSource ?s }") == {(ADE + "SourceHealthProfessional",)}
+    assert values(store, "SELECT ?c WHERE { r:10031 ade:reporterCountry ?c }") == {("FR",)}
+
+
+def test_quarter_graph_has_provenance(tiny):
+    store, _ = tiny
+    graph = NamedNode("https://w3id.org/adekg/graph/faers/2024Q1")
+    assert graph in set(store.named_graphs())
+    rows = values(store, """PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?name ?sha ?imported ?rejected WHERE { <https://w3id.org/adekg/graph/faers/2024Q1> prov:wasGeneratedBy ?a ;
+        prov:wasDerivedFrom [ ade:fileName ?name ; ade:sha256 ?sha ] . ?a ade:reportsImported ?imported ;
+        ade:rowsRejected ?rejected }""")
+    assert {row[0] for row in rows} == {"DEMO24Q1.txt", "DRUG24Q1.txt", "REAC24Q1.txt", "OUTC24Q1.txt", "THER24Q1.txt",
+                                        "INDI24Q1.txt", "RPSR24Q1.txt", "DELETE24Q1.txt"}
+    assert {(row[2], row[3]) for row in rows} == {("3", "4")}
+    assert all(len(row[1]) == 64 for row in rows)
+
+
+def test_corrupt_extract_refused_with_file_and_line(plain_store, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(TINY, broken)
+    demo = broken / "ASCII" / "DEMO24Q1.txt"
+    demo.write_text(demo.read_text().replace("primaryid$caseid$", "primaryid$case$", 1))
+    store = writable_copy(plain_store, tmp_path / "store")
+    before = len(store)
+    with pytest.raises(ExtractError) as error:
+        import_extract(store, find_extract(broken), ONTOLOGY)
+    assert "DEMO24Q1.txt: line 1: header lacks caseid" in str(error.value)
+    assert len(store) == before
+
+
+def test_too_many_malformed_rows_refused(plain_store, tmp_path):
+    # The tiny extract has 4 malformed rows of 29: over the default 1 % limit.
+    store = writable_copy(plain_store, tmp_path / "store")
+    with pytest.raises(ExtractError) as error:
+        import_extract(store, find_extract(TINY), ONTOLOGY)
+    assert "4 of 29 rows are malformed" in str(error.value)
+    assert "DEMO24Q1.txt: line 7" in str(error.value)
+
+
+def test_selection_is_bounded_by_cases_not_rows():
+    selection = select_reports(find_extract(TINY))
+    assert selection.kept == {10012: 1001, 10031: 1003, 10041: 1004}
