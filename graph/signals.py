@@ -36,7 +36,7 @@ class Thresholds:
     min_reports: int = 3          # pairs with fewer reports are not stored
     prr_lower: float = 1.0        # PRR's 95 % lower bound must exceed this
     ic_lower: float = 0.0         # IC025 must exceed this
-    eb05: float = 2.0             # EB05 must reach this (FDA's customary EB05 >= 2)
+    fdr: float = 0.001            # vigipy's local false-discovery rate of PRR, over all observed pairs
 
 
 @dataclasses.dataclass
@@ -113,7 +113,9 @@ def statistics(counts: Counts, thresholds: Thresholds):
     import vigipy
     from scipy.stats import gamma
 
-    pairs = [(product, reaction, n) for (product, reaction), n in counts.per_pair.items() if n >= thresholds.min_reports]
+    # Every observed pair goes into the statistics (the false-discovery rate is over all of them, and the
+    # Gamma-Poisson prior is fitted on all of them); only pairs with enough reports are kept.
+    pairs = list((product, reaction, n) for (product, reaction), n in counts.per_pair.items())
     columns = ["events", "product_aes", "count_across_brands", "ae_name", "product_name"]
     if not pairs:
         return pd.DataFrame(columns=[*columns, "PRR"])
@@ -128,6 +130,7 @@ def statistics(counts: Counts, thresholds: Thresholds):
         result = function(container, min_events=1, continuity_correction=False).all_signals.sort_index()
         table[name], table[f"{name}025"], table[f"{name}975"] = (
             result[name].to_numpy(), result["CI Lower"].to_numpy(), result["CI Upper"].to_numpy())
+        table[f"{name}_fdr"], table[f"{name}_p"] = result["fdr"].to_numpy(), result["p_value"].to_numpy()
     ebgm = vigipy.gps(container, min_events=1).all_signals.sort_index()
     table["EBGM"], table["EB05"] = ebgm["EBGM"].to_numpy(), ebgm["LowerBound"].to_numpy()
     expected = table["drug_reports"] * table["event_reports"] / counts.total
@@ -135,9 +138,9 @@ def statistics(counts: Counts, thresholds: Thresholds):
     table["IC"] = [math.log2((a + 0.5) / (e + 0.5)) for a, e in zip(table["a"], expected)]
     table["IC025"] = [math.log2(gamma.ppf(0.025, a + 0.5, scale=1 / (e + 0.5))) for a, e in zip(table["a"], expected)]
     table["IC975"] = [math.log2(gamma.ppf(0.975, a + 0.5, scale=1 / (e + 0.5))) for a, e in zip(table["a"], expected)]
-    table["signal"] = ((table["PRR025"] > thresholds.prr_lower) & (table["IC025"] > thresholds.ic_lower)
-                       & (table["EB05"] >= thresholds.eb05))
-    return table
+    table["signal"] = ((table["a"] >= thresholds.min_reports) & (table["PRR025"] > thresholds.prr_lower)
+                       & (table["IC025"] > thresholds.ic_lower) & (table["PRR_fdr"] < thresholds.fdr))
+    return table[table["a"] >= thresholds.min_reports].reset_index(drop=True)
 
 
 def signal_node(product: str, reaction: str) -> NamedNode:
@@ -199,8 +202,8 @@ def activity_quads(activity: NamedNode, thresholds: Thresholds, graphs: list[str
                                        f"{metadata.version('scipy')}); counts of reports, latest case versions, "
                                        "suspect drugs (FAERS roles PS, SS, I); a class counts once per report"))
     yield quad(ADE + "thresholds", Literal(f"stored when a >= {thresholds.min_reports}; signal when PRR025 > "
-                                           f"{thresholds.prr_lower} and IC025 > {thresholds.ic_lower} and EB05 >= "
-                                           f"{thresholds.eb05}"))
+                                           f"{thresholds.prr_lower} and IC025 > {thresholds.ic_lower} and the false-discovery rate of PRR "
+                                           f"(over all observed pairs) < {thresholds.fdr}"))
     yield quad(ADE + "signalsStored", integer(stored))
     yield quad(PROV + "wasAssociatedWith", NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}"))
     for used in graphs:
