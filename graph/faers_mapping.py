@@ -25,7 +25,7 @@ SOURCE = {"FGN": "SourceForeign", "SDY": "SourceStudy", "LIT": "SourceLiterature
 # FAERS time codes as UCUM units; a decade is ten years, written as a UCUM product.
 TIME_UNIT = {"DEC": "10.a", "YR": "a", "MON": "mo", "WK": "wk", "DY": "d", "DAY": "d", "HR": "h", "MIN": "min",
              "SEC": "s"}
-YEARS_PER = {"DEC": 10, "YR": 1, "MON": 1 / 12, "WK": 7 / 365.25, "DY": 1 / 365.25, "HR": 1 / 8766}
+YEARS_PER = {"DEC": 10, "YR": 1}
 WEIGHT_UNIT = {"KG": "kg", "LBS": "[lb_av]"}
 
 
@@ -37,6 +37,11 @@ def quarter_graph(quarter: str) -> NamedNode:
 def report_node(primaryid: str | int) -> NamedNode:
     """The IRI of one spontaneous report version."""
     return NamedNode(f"{FAERS_DATA}report/{primaryid}")
+
+
+def patient_node(primaryid: str | int) -> NamedNode:
+    """The patient a report describes; exposures and reactions hang off the patient, as in the case reports."""
+    return NamedNode(f"{FAERS_DATA}report/{primaryid}/patient")
 
 
 def slug(name: str) -> str:
@@ -65,7 +70,7 @@ def quantity_quads(node: NamedNode, value: str, unit: str | None, graph: NamedNo
 
 def demo_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
     """The report, its patient (age, sex, weight), dates, reporter and countries."""
-    report, patient = report_node(row["primaryid"]), NamedNode(f"{FAERS_DATA}report/{row['primaryid']}/patient")
+    report, patient = report_node(row["primaryid"]), patient_node(row["primaryid"])
     yield Quad(report, TYPE, ade("SpontaneousReport"), graph)
     yield Quad(report, ade("faersPrimaryId"), integer(row["primaryid"]), graph)
     yield Quad(report, ade("faersCaseId"), integer(row["caseid"]), graph)
@@ -86,8 +91,9 @@ def demo_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
         node = NamedNode(f"{patient.value}/age")
         yield Quad(patient, ade("age"), node, graph)
         yield from quantity_quads(node, row["age"], TIME_UNIT[code], graph, code)
-        if code in YEARS_PER:
-            yield Quad(patient, ade("ageInYears"), decimal(round(float(row["age"]) * YEARS_PER[code], 2)), graph)
+        years = float(row["age"]) * YEARS_PER.get(code, 0)
+        if code in ("YR", "DEC") and years.is_integer():  # ade:ageInYears is a whole number of years
+            yield Quad(patient, ade("ageInYears"), integer(int(years)), graph)
     if row.get("wt") and row.get("wt_cod", "").upper() in WEIGHT_UNIT:
         node = NamedNode(f"{patient.value}/weight")
         yield Quad(patient, ade("weight"), node, graph)
@@ -101,8 +107,8 @@ def exposure_node(primaryid: str, drug_seq: str) -> NamedNode:
 
 def drug_quads(row: dict[str, str], drugs: list[str], graph: NamedNode) -> Iterator[Quad]:
     """One reported drug: the ontology drugs it names (if any), role, route, dose, de- and rechallenge."""
-    report, node = report_node(row["primaryid"]), exposure_node(row["primaryid"], row["drug_seq"])
-    yield Quad(report, ade("hasExposure"), node, graph)
+    node = exposure_node(row["primaryid"], row["drug_seq"])
+    yield Quad(patient_node(row["primaryid"]), ade("hasExposure"), node, graph)
     yield Quad(node, TYPE, ade("DrugExposure"), graph)
     for drug in drugs:
         yield Quad(node, ade("drug"), NamedNode(drug), graph)
@@ -127,9 +133,8 @@ def drug_quads(row: dict[str, str], drugs: list[str], graph: NamedNode) -> Itera
 
 def reaction_quads(row: dict[str, str], event_type: str | None, graph: NamedNode) -> Iterator[Quad]:
     """One reaction (a MedDRA preferred-term name, kept as a literal) and its ontology class if mapped."""
-    report = report_node(row["primaryid"])
-    node = NamedNode(f"{report.value}/reaction/{slug(row['pt'])}")
-    yield Quad(report, ade("hasReaction"), node, graph)
+    node = NamedNode(f"{report_node(row['primaryid']).value}/reaction/{slug(row['pt'])}")
+    yield Quad(patient_node(row["primaryid"]), ade("hasReaction"), node, graph)
     yield Quad(node, TYPE, ade("ReportedReaction"), graph)
     yield Quad(node, ade("reactionName"), text(row["pt"]), graph)
     if event_type:
@@ -162,7 +167,3 @@ def therapy_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
 def indication_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
     """What a drug was given for (a MedDRA preferred-term name)."""
     yield Quad(exposure_node(row["primaryid"], row["indi_drug_seq"]), ade("indicationName"), text(row["indi_pt"]), graph)
-
-
-__all__ = ["ADE", "quarter_graph", "report_node", "demo_quads", "drug_quads", "reaction_quads", "outcome_quads",
-           "source_quads", "therapy_quads", "indication_quads", "slug"]

@@ -74,16 +74,18 @@ def latest_reports(store: Store) -> tuple[dict[str, tuple[set[str], set[str]]], 
                 best[cases[report]] = candidate
     latest = {report: (set(), set()) for _, report in best.values()}
     suspects = {exposure for exposure, role in objects(store, "exposureRole") if role.value == ADE + "SuspectDrug"}
-    report_of = {exposure.value: report for report, exposure in objects(store, "hasExposure")
-                 if report in latest and exposure.value in suspects}
+    report_of_patient = {patient.value: report for report, patient in objects(store, "describesPatient")
+                         if report in latest}
+    report_of = {exposure.value: report_of_patient[patient] for patient, exposure in objects(store, "hasExposure")
+                 if patient in report_of_patient and exposure.value in suspects}
     for exposure, drug in objects(store, "drug"):
         if exposure in report_of:
             latest[report_of[exposure]][0].add(drug.value)
     names = dict((node, term.value) for node, term in objects(store, "reactionName"))
     types = {names[node]: term.value for node, term in objects(store, "reactionType") if node in names}
-    for report, node in objects(store, "hasReaction"):
-        if report in latest and node.value in names:
-            latest[report][1].add(names[node.value])
+    for patient, node in objects(store, "hasReaction"):
+        if patient in report_of_patient and node.value in names:
+            latest[report_of_patient[patient]][1].add(names[node.value])
     return latest, types
 
 
@@ -167,7 +169,7 @@ def signal_quads(table, counts: Counts, classes: dict[str, set[str]], reaction_t
     for row in table.itertuples(index=False):
         node = signal_node(row.product, row.reaction)
         yield Quad(node, TYPE, ade("DisproportionalitySignal"), graph)
-        about = "aboutDrugClass" if row.product in class_iris else "aboutDrug"
+        about = "signalDrugClass" if row.product in class_iris else "signalDrug"
         yield Quad(node, ade(about), NamedNode(row.product), graph)
         yield Quad(node, ade("reactionName"), Literal(row.reaction), graph)
         if row.reaction in reaction_types:

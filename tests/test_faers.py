@@ -91,7 +91,7 @@ def test_patients(tiny):
 def test_drugs_roles_and_normalised_names(tiny):
     store, report = tiny
     rows = values(store, """SELECT ?r ?seq ?drug ?role ?code WHERE {
-        ?r ade:hasExposure ?e . ?e ade:exposureRole ?role ; ade:faersRoleCode ?code .
+        ?r ade:describesPatient/ade:hasExposure ?e . ?e ade:exposureRole ?role ; ade:faersRoleCode ?code .
         OPTIONAL { ?e ade:drug ?drug } BIND(REPLACE(STR(?e), "^.*/", "") AS ?seq) }""")
     suspect, concomitant = ADE + "SuspectDrug", ADE + "ConcomitantDrug"
     assert rows == {
@@ -104,27 +104,27 @@ def test_drugs_roles_and_normalised_names(tiny):
         (REPORT + "10041", "1", DRUG + "dexamethasone", suspect, "I"),
     }
     assert ("MYSTERY HERB", 1) in report.unmatched_drugs
-    assert values(store, "SELECT ?name WHERE { r:10031 ade:hasExposure ?e . ?e ade:drugNameAsReported ?name . "
+    assert values(store, "SELECT ?name WHERE { r:10031 ade:describesPatient/ade:hasExposure ?e . ?e ade:drugNameAsReported ?name . "
                          "FILTER NOT EXISTS { ?e ade:drug ?d } }") == {("MYSTERY HERB",)}
-    assert values(store, "SELECT ?de ?re WHERE { r:10012 ade:hasExposure ?e . ?e ade:drug drug:ixazomib ; "
+    assert values(store, "SELECT ?de ?re WHERE { r:10012 ade:describesPatient/ade:hasExposure ?e . ?e ade:drug drug:ixazomib ; "
                          "ade:dechallengeResult ?de ; ade:rechallengeResult ?re }") == {
         (ADE + "ChallengePositive", ADE + "ChallengeNegative")}
 
 
 def test_reactions_outcomes_therapy_indication_source(tiny):
     store, _ = tiny
-    assert values(store, "SELECT ?r ?name WHERE { ?r ade:hasReaction/ade:reactionName ?name }") == {
+    assert values(store, "SELECT ?r ?name WHERE { ?r ade:describesPatient/ade:hasReaction/ade:reactionName ?name }") == {
         (REPORT + "10012", "Thrombotic microangiopathy"), (REPORT + "10012", "Rash"),
         (REPORT + "10031", "Skin exfoliation"), (REPORT + "10041", "Thrombocytopenia")}
-    assert values(store, "SELECT ?type WHERE { r:10012 ade:hasReaction [ ade:reactionName 'Thrombotic microangiopathy' ; "
+    assert values(store, "SELECT ?type WHERE { r:10012 ade:describesPatient/ade:hasReaction [ ade:reactionName 'Thrombotic microangiopathy' ; "
                          "ade:reactionType ?type ] }") == {("http://purl.obolibrary.org/obo/MONDO_0019737",)}
     assert values(store, "SELECT ?r ?o WHERE { ?r ade:seriousOutcome ?o }") == {
         (REPORT + "10012", ADE + "OutcomeHospitalisation"), (REPORT + "10012", ADE + "OutcomeLifeThreatening"),
         (REPORT + "10031", ADE + "OutcomeDeath")}
-    assert values(store, "SELECT ?start ?end ?days WHERE { r:10012 ade:hasExposure ?e . ?e ade:therapyStart ?start ; "
+    assert values(store, "SELECT ?start ?end ?days WHERE { r:10012 ade:describesPatient/ade:hasExposure ?e . ?e ade:therapyStart ?start ; "
                          "ade:therapyEnd ?end ; ade:therapyDuration/ade:numericValue ?days }") == {
         ("2023-01-05", "2023-03-01", "55")}
-    assert values(store, "SELECT ?i WHERE { r:10012 ade:hasExposure/ade:indicationName ?i }") == {("Plasma cell myeloma",)}
+    assert values(store, "SELECT ?i WHERE { r:10012 ade:describesPatient/ade:hasExposure/ade:indicationName ?i }") == {("Plasma cell myeloma",)}
     assert values(store, "SELECT ?s WHERE { r:10031 ade:reportSource ?s }") == {(ADE + "SourceHealthProfessional",)}
     assert values(store, "SELECT ?c WHERE { r:10031 ade:reporterCountry ?c }") == {("FR",)}
 
