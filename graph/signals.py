@@ -34,6 +34,7 @@ class Thresholds:
     """When a drug-reaction pair is stored, and when it is flagged as a signal."""
 
     min_reports: int = 3          # pairs with fewer reports are not stored
+    min_signal_reports: int = 5   # nor flagged with fewer than this (rare pairs pass ratio tests by chance)
     prr_lower: float = 1.0        # PRR's 95 % lower bound must exceed this
     ic_lower: float = 0.0         # IC025 must exceed this
     fdr: float = 0.001            # vigipy's local false-discovery rate of PRR, over all observed pairs
@@ -140,7 +141,7 @@ def statistics(counts: Counts, thresholds: Thresholds):
     table["IC"] = [math.log2((a + 0.5) / (e + 0.5)) for a, e in zip(table["a"], expected)]
     table["IC025"] = [math.log2(gamma.ppf(0.025, a + 0.5, scale=1 / (e + 0.5))) for a, e in zip(table["a"], expected)]
     table["IC975"] = [math.log2(gamma.ppf(0.975, a + 0.5, scale=1 / (e + 0.5))) for a, e in zip(table["a"], expected)]
-    table["signal"] = ((table["a"] >= thresholds.min_reports) & (table["PRR025"] > thresholds.prr_lower)
+    table["signal"] = ((table["a"] >= thresholds.min_signal_reports) & (table["PRR025"] > thresholds.prr_lower)
                        & (table["IC025"] > thresholds.ic_lower) & (table["PRR_fdr"] < thresholds.fdr))
     return table[table["a"] >= thresholds.min_reports].reset_index(drop=True)
 
@@ -203,7 +204,7 @@ def activity_quads(activity: NamedNode, thresholds: Thresholds, graphs: list[str
                                        "(log2((a+0.5)/(E+0.5)), gamma quantiles, scipy "
                                        f"{metadata.version('scipy')}); counts of reports, latest case versions, "
                                        "suspect drugs (FAERS roles PS, SS, I); a class counts once per report"))
-    yield quad(ADE + "thresholds", Literal(f"stored when a >= {thresholds.min_reports}; signal when PRR025 > "
+    yield quad(ADE + "thresholds", Literal(f"stored when a >= {thresholds.min_reports}; signal when a >= {thresholds.min_signal_reports}, PRR025 > "
                                            f"{thresholds.prr_lower} and IC025 > {thresholds.ic_lower} and the false-discovery rate of PRR "
                                            f"(over all observed pairs) < {thresholds.fdr}"))
     yield quad(ADE + "signalsStored", integer(stored))
