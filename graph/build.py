@@ -187,17 +187,23 @@ def rereason(store_path: Path, ontology_dir: Path, progress: Progress) -> int:
     return size
 
 
+def input_files(folder: Path) -> list[Path]:
+    """Every file a build may read below a folder (hidden files and docs aside), in order."""
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.rglob("*")) if path.is_file() and path.suffix != ".md"
+            and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts)]
+
+
 def folder_hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file a build may read below a folder, by relative path (hidden files and docs aside)."""
+    """SHA-256 of every input file below a folder, by relative path."""
     return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() and path.suffix != ".md"
-            and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts)}
+            for path in input_files(folder)}
 
 
 def input_hashes(seeds_dir: Path, ontology_dir: Path) -> dict[str, dict[str, str]]:
     """What a build is made from: the file hashes of its seeds and ontology folders."""
-    return {"seeds": folder_hashes(seeds_dir) if seeds_dir.is_dir() else {},
-            "ontology": folder_hashes(ontology_dir) if ontology_dir.is_dir() else {}}
+    return {"seeds": folder_hashes(seeds_dir), "ontology": folder_hashes(ontology_dir)}
 
 
 def built_inputs(store_path: Path) -> dict:
@@ -211,12 +217,18 @@ def built_inputs(store_path: Path) -> dict:
 def stale_inputs(store_path: Path, seeds_dir: Path, ontology_dir: Path) -> str | None:
     """Why the store does not reflect these seeds and ontology folders, in a few words; None if it does."""
     try:
-        current_generation(store_path)
+        generation = current_generation(store_path)
     except StoreError:
         return "there is no store yet"
     built = built_inputs(store_path)
     if not built:
-        return "the store does not record which files it was built from"
+        # A store that does not record its inputs (an older layout, or made by other means): only files
+        # changed after it was written make it stale. RocksDB's CURRENT file keeps the time it was written.
+        written = (generation / "CURRENT").stat().st_mtime
+        newer = [f"{folder} has files newer than the store ({', '.join(names[:5])})"
+                 for folder in (seeds_dir, ontology_dir)
+                 if (names := [path.name for path in input_files(folder) if path.stat().st_mtime > written])]
+        return "; ".join(newer) or None
     now = input_hashes(seeds_dir, ontology_dir)
     changes = [f"{folder} differs from what the store was built from ({changed})"
                for folder, label in ((seeds_dir, "seeds"), (ontology_dir, "ontology"))
