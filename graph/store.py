@@ -59,7 +59,7 @@ def build_lock(store_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def generation_names(store_path: Path) -> list[Path]:
+def generation_folders(store_path: Path) -> list[Path]:
     """Every generation folder of a store, oldest name first."""
     folder = store_path / GENERATIONS
     return sorted(path for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
@@ -67,7 +67,7 @@ def generation_names(store_path: Path) -> list[Path]:
 
 def remove_incomplete(store_path: Path) -> None:
     """Delete generations without COMPLETE: with the build lock held, they belong to dead builds."""
-    for generation in generation_names(store_path):
+    for generation in generation_folders(store_path):
         if not (generation / COMPLETE).is_file():
             shutil.rmtree(generation, ignore_errors=True)
     for temporary in store_path.glob(f".{CURRENT}-*"):
@@ -135,7 +135,7 @@ def publish(store_path: Path, folder: Path) -> None:
 
 def prune(store_path: Path, keep: set) -> None:
     """Delete generations outside `keep` whose READERS.lock nobody holds (a live reader keeps its own)."""
-    for generation in generation_names(store_path):
+    for generation in generation_folders(store_path):
         if generation.resolve() in keep:
             continue
         try:
