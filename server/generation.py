@@ -1,4 +1,4 @@
-"""Read side of the store's on-disk generations (docs: README "The store"; STORE-PROTOCOL.md).
+"""Read side of the store's on-disk generations (README, "The store").
 
 A store path P holds P/generations/<name>/ (one pyoxigraph store each, COMPLETE when finished,
 READERS.lock held shared by every process that has it open) and P/current, a relative symlink to the

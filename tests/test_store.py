@@ -9,6 +9,7 @@ import pytest
 from pyoxigraph import NamedNode, Quad, Store
 
 from graph.build import Progress, build
+from server.generation import is_current, open_reader
 
 from .conftest import ONTOLOGY, ROOT, SEEDS, adekg
 
@@ -172,6 +173,9 @@ def test_an_older_layout_is_read_as_it_is_and_migrated_by_the_next_build(tmp_pat
     else:
         legacy_symlink_store(store_path)
     assert count_quads(store_path) == 1
+    reader = open_reader(store_path)
+    assert len(reader.store) == 1 and is_current(store_path, reader.generation)
+    reader.close()
 
     adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
 
