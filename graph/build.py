@@ -16,13 +16,13 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from . import __version__
+from .errors import StoreError
 from .identifiers import check_identifiers
 from .mapping import record_quads
 from .ontology import declared_terms, load_ontology_graph
 from .quotes import QuoteMatch, check_quotes
 from .reason import is_reasoning_quad, reason
 from .records import MAX_RECORD_BYTES, Record, load_records
-from .errors import StoreError
 from .store import (INPUTS, build_lock, bulk_write, current_generation, discard, mark_complete, new_generation,
                     open_store, publish)
 from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
