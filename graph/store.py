@@ -287,16 +287,23 @@ def iris_of(statements: Iterable) -> Iterator[str]:
 def readable_prefixes(iris: set[str]) -> dict[str, str]:
     """The project's prefixes and folder prefixes under which every IRI that would use them reads plainly."""
     candidates = {namespace: name for name, namespace in PREFIXES.items()}
-    folders = Counter(iri[:iri.rindex("/") + 1] for iri in iris
-                      if "/" in iri and any(iri.startswith(namespace) for namespace in PREFIXES.values()))
+    folders = Counter(iri[:iri.rindex("/") + 1] for iri in iris if "/" in iri)
     for folder, count in folders.items():
         name = folder_prefix_name(folder)
-        if name and count >= FOLDER_PREFIX_MIN_IRIS and folder not in candidates and name not in PREFIXES:
+        if name and count >= FOLDER_PREFIX_MIN_IRIS and folder not in candidates and name not in candidates.values():
             candidates[folder] = name
+    # Each IRI's candidate namespaces, deepest first (they end at a '/' or '#'): one pass over its characters.
+    chains = {iri: [iri[:end + 1] for end in range(len(iri) - 1, -1, -1)
+                    if iri[end] in "/#" and iri[:end + 1] in candidates] for iri in iris}
+    under: dict[str, list[str]] = {}
+    for iri, chain in chains.items():
+        for namespace in chain:
+            under.setdefault(namespace, []).append(iri)
     kept: dict[str, str] = {}
-    for namespace in sorted(candidates, key=len, reverse=True):  # deepest first, as the serialiser matches
-        local_names = [iri[len(namespace):] for iri in iris
-                       if iri.startswith(namespace) and not any(iri.startswith(deeper) for deeper in kept)]
+    for namespace in sorted(under, key=len, reverse=True):  # deepest first, as the serialiser matches
+        # The IRIs this prefix would write: those no deeper kept prefix takes.
+        local_names = [iri[len(namespace):] for iri in under[namespace]
+                       if not any(deeper in kept for deeper in chains[iri][:chains[iri].index(namespace)])]
         if local_names and all(map(PLAIN_LOCAL_NAME.fullmatch, local_names)):
             kept[namespace] = candidates[namespace]
     return {name: namespace for namespace, name in sorted(kept.items(), key=lambda item: item[1])}
