@@ -10,6 +10,7 @@ from pathlib import Path
 from . import build as build_stage
 from .errors import AdekgError, StoreError, ValidationError
 from .explain import explain
+from .records import MAX_RECORD_BYTES
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
 
@@ -45,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--ontology", type=Path,
                              default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
                              help="ontology folder (env ADEKG_ONTOLOGY)")
+        command.add_argument("--max-record-bytes", type=int,
+                             default=int(os.environ.get("ADEKG_MAX_RECORD_BYTES", str(MAX_RECORD_BYTES))),
+                             help="largest seed YAML record accepted, in bytes (env ADEKG_MAX_RECORD_BYTES)")
         return command
 
     build_command = with_inputs(with_store(command("build", "build the store from seeds and ontology")))
@@ -105,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_build(args, progress) -> int:
     """adekg build."""
-    build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason)
+    build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason,
+                      max_record_bytes=args.max_record_bytes)
     return 0
 
 
@@ -123,7 +128,7 @@ def run_explain(args, progress) -> int:
 
 def run_validate(args, progress) -> int:
     """adekg validate."""
-    count = build_stage.validate(args.seeds, args.ontology, progress)
+    count = build_stage.validate(args.seeds, args.ontology, progress, args.max_record_bytes)
     if progress.level:
         print(f"valid: {count} quads would be written", file=sys.stderr)
     return 0
@@ -156,9 +161,12 @@ def run_query(args, progress) -> int:
 
 
 def run_serve(args, progress) -> int:
-    """adekg serve: build the store if there is none, then hand over to gunicorn."""
-    if not args.store.exists():
-        build_stage.build(args.store, args.seeds, args.ontology, progress)
+    """adekg serve: (re)build the store if it is missing or not built from these inputs, then hand over to gunicorn."""
+    stale = build_stage.stale_inputs(args.store, args.seeds, args.ontology)
+    if stale:
+        if progress.level:
+            print(f"adekg serve: building {args.store} first, because {stale}", file=sys.stderr)
+        build_stage.build(args.store, args.seeds, args.ontology, progress, max_record_bytes=args.max_record_bytes)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     if gunicorn is None:
         raise AdekgError("gunicorn is not installed (pip install -e .)")
