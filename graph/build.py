@@ -23,10 +23,11 @@ from .ontology import declared_terms, load_ontology_graph
 from .quotes import QuoteMatch, check_quotes
 from .reason import is_reasoning_quad, reason
 from .records import MAX_RECORD_BYTES, Record, load_records
-from .store import (INPUTS, build_lock, bulk_write, current_generation, discard, mark_complete, new_generation,
-                    open_store, publish)
-from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
-                    XSD, source_graph)
+from .signals import SIGNALS_GRAPH, link_quads
+from .store import (INPUTS, build_lock, bulk_write, carry_graphs, current_generation, discard, mark_complete,
+                    new_generation, open_store, publish)
+from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
+                    RULES_GRAPH, XSD, source_graph)
 from .units import check_units
 from .validate import check_shapes, load_shapes
 
@@ -165,6 +166,9 @@ def write_generation(store_path: Path, quads: list[Quad], documents: list, input
     folder = new_generation(store_path)
     try:
         size = bulk_write(folder, quads, documents)
+        size += carry_graphs(store_path, folder, imported_graph, imported_provenance)
+        if size:
+            relink_signals(folder)
         mark_complete(folder, inputs)
         publish(store_path, folder)
     except BaseException:
@@ -185,6 +189,32 @@ def rereason(store_path: Path, ontology_dir: Path, progress: Progress) -> int:
     size = write_generation(store_path, quads, [], inputs)
     progress.stage("store", f"{size} quads at {store_path}", started)
     return size
+
+
+BUILT_GRAPHS = {ONTOLOGY_GRAPH, IMPORTS_GRAPH, INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH}
+IMPORT_ACTIVITIES = (BUILD + "faers-import-", BUILD + "load-", BUILD + "signals-")
+
+
+def imported_graph(graph: str) -> bool:
+    """Whether a named graph came from an import or a load (a build keeps it) rather than from the build."""
+    return graph not in BUILT_GRAPHS and not graph.startswith(source_graph(""))
+
+
+def imported_provenance(subject: str) -> bool:
+    """Whether a graph:build subject describes an import, a load or the signals (a build keeps it)."""
+    return subject.startswith(IMPORT_ACTIVITIES) or imported_graph(subject)
+
+
+def relink_signals(folder: Path) -> None:
+    """Link the new build's class-level risks to the signals it carried over."""
+    store = Store(str(folder))
+    graph = NamedNode(SIGNALS_GRAPH)
+    if graph in set(store.named_graphs()):
+        for quad in list(store.quads_for_pattern(None, NamedNode(ADE + "hasDisproportionalitySignal"), None, graph)):
+            store.remove(quad)
+        store.bulk_extend(link_quads(store))
+        store.flush()
+    del store
 
 
 def input_files(folder: Path) -> list[Path]:

@@ -5,11 +5,16 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from . import build as build_stage
 from .errors import AdekgError, StoreError, ValidationError
 from .explain import explain
+from .faers_import import import_faers
+from .faers_synth import ontology_drug_keys, synthesize
+from .rdf_load import load_into_store
+from .signals import update_signals
 from .records import MAX_RECORD_BYTES
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
@@ -85,6 +90,22 @@ def parser() -> argparse.ArgumentParser:
                        help="comma-separated endpoint IRIs that SERVICE may call; none by default (env ADEKG_SERVICE_ALLOW)")
     serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
                        help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
+    synth = command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals")
+    synth.add_argument("--reports", type=int, required=True, help="number of cases")
+    synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into")
+    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--quarter", default="2025Q1", help="quarter label, e.g. 2025Q1")
+    synth.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"))
+    faers = with_store(command("import-faers", "import one FAERS quarterly ASCII extract, then recompute the signals"))
+    faers.add_argument("folder", type=Path, help="folder holding the seven tables (and Deleted/)")
+    faers.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"))
+    faers.add_argument("--max-bad-fraction", type=float, default=0.01,
+                       help="refuse the extract if more than this fraction of rows is malformed (default 0.01)")
+    faers.add_argument("--no-signals", action="store_true", help="do not recompute the signals")
+    with_store(command("signals", "recompute the disproportionality signals over the imported reports"))
+    load = with_store(command("load", "bulk-load RDF files into a named graph, with provenance"))
+    load.add_argument("files", type=Path, nargs="+")
+    load.add_argument("--graph", required=True, help="IRI of the named graph to (re)place")
     return main
 
 
@@ -188,8 +209,46 @@ def run_serve(args, progress) -> int:
     return 0
 
 
+def run_synth_faers(args, progress) -> int:
+    """adekg synth-faers."""
+    summary = synthesize(args.out, args.reports, ontology_drug_keys(args.ontology), args.seed, args.quarter)
+    if progress.level:
+        print(f"wrote {summary['cases']} cases ({summary['versions']} report versions, {summary['deleted']} deleted, "
+              f"{summary['malformed_rows']} malformed rows) to {args.out}; planted: "
+              + "; ".join(f"{'/'.join(p['drugs'])} x {p['reaction']}" for p in summary["planted"]), file=sys.stderr)
+    return 0
+
+
+def run_import_faers(args, progress) -> int:
+    """adekg import-faers."""
+    started = time.perf_counter()
+    report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals)
+    for line in report.lines() if progress.level else []:
+        print(line, file=sys.stderr)
+    progress.stage("import", f"{report.quads} quads into graph faers/{report.quarter} at {args.store}", started)
+    return 0
+
+
+def run_signals(args, progress) -> int:
+    """adekg signals."""
+    started = time.perf_counter()
+    table = update_signals(args.store)
+    progress.stage("signals", f"{len(table)} drug/class-reaction pairs stored, {int(table['signal'].sum()) if len(table) else 0} "
+                   "flagged", started)
+    return 0
+
+
+def run_load(args, progress) -> int:
+    """adekg load."""
+    started = time.perf_counter()
+    triples = load_into_store(args.store, args.files, args.graph)
+    progress.stage("load", f"{triples} triples into {args.graph}", started)
+    return 0
+
+
 COMMANDS = {"build": run_build, "reason": run_reason, "explain": run_explain, "validate": run_validate,
-            "export": run_export, "query": run_query, "serve": run_serve}
+            "export": run_export, "query": run_query, "serve": run_serve, "synth-faers": run_synth_faers,
+            "import-faers": run_import_faers, "signals": run_signals, "load": run_load}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from . import __version__
 from .drug_names import DrugIndex, load_reaction_mapping
-from .faers import BadRow, Extract, Selection, kept_rows, refuse_if_corrupt, select_reports
+from .faers import BadRow, Extract, Selection, find_extract, kept_rows, refuse_if_corrupt, select_reports
 from .faers_mapping import (demo_quads, drug_quads, indication_quads, outcome_quads, quarter_graph, reaction_quads,
                             source_quads, therapy_quads)
 from .terms import ADE, BUILD, BUILD_GRAPH, PROV, RDF, RDFS, XSD
@@ -159,3 +159,20 @@ class Counted:
         item = next(self.items)
         self.count += 1
         return item
+
+
+def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fraction: float = MAX_BAD_FRACTION,
+                 signals: bool = True) -> ImportReport:
+    """Import one quarterly extract into a new generation of the store (and recompute the signals); publish it."""
+    from .signals import replace_signals
+    from .store import derive_generation
+
+    extract = find_extract(folder)
+
+    def change(store: Store) -> ImportReport:
+        report = import_extract(store, extract, ontology_dir, max_bad_fraction)
+        if signals:
+            replace_signals(store)
+        return report
+
+    return derive_generation(store_path, change)

@@ -174,6 +174,18 @@ def demo_values(rng: random.Random, primary: str, case: int, version: int, year:
             "occr_country": rng.choice(COUNTRIES)}
 
 
+def ontology_drug_keys(ontology_dir: Path) -> list[str]:
+    """The keys (IRI local names) of the ontology's drugs, read from the release adekg.owl."""
+    from pyoxigraph import NamedNode, RdfFormat, Store
+
+    from .terms import ADE, RDF
+
+    store = Store()
+    store.load(path=str(ontology_dir / "adekg.owl"), format=RdfFormat.RDF_XML)
+    drugs = store.quads_for_pattern(None, NamedNode(RDF + "type"), NamedNode(ADE + "Drug"))
+    return sorted({quad.subject.value.rsplit("/", 1)[-1] for quad in drugs})
+
+
 def iter_planted(out: Path) -> Iterator[dict]:
     """The planted associations recorded beside an extract."""
     yield from json.loads((out / "planted.json").read_text(encoding="utf-8"))["planted"]

@@ -11,7 +11,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 from . import __version__
 from .errors import AdekgError
 from .faers_import import sha256
-from .terms import ADE, BUILD, BUILD_GRAPH, PROV, RDF, RDFS, XSD
+from .terms import ADE, BUILD, BUILD_GRAPH, GRAPH, PROV, RDF, RDFS, XSD
 
 FORMATS = {".ttl": RdfFormat.TURTLE, ".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS, ".trig": RdfFormat.TRIG,
            ".rdf": RdfFormat.RDF_XML, ".owl": RdfFormat.RDF_XML, ".xml": RdfFormat.RDF_XML,
@@ -38,6 +38,8 @@ def load_files(store: Store, paths: list[Path], graph: str) -> int:
     Files are parsed strictly first (so a syntax error names its file and line before anything is written),
     then bulk-loaded; datasets (N-Quads, TriG) are refused because their graphs would bypass `graph`.
     """
+    if graph.startswith(GRAPH) and not graph.startswith(GRAPH + "loaded/"):
+        raise LoadError(f"{graph} is one of adekg's own graphs; load into another IRI (e.g. {GRAPH}loaded/<name>)")
     target = NamedNode(graph)
     for path in paths:
         if not path.is_file():
@@ -83,3 +85,15 @@ def provenance_quads(paths: list[Path], graph: str, triples: int) -> Iterator[Qu
         yield quad(entity, ADE + "sha256", Literal(sha256(path)))
         yield quad(activity, PROV + "used", entity)
         yield quad(named, PROV + "wasDerivedFrom", entity)
+
+
+def load_into_store(store_path: Path, paths: list[Path], graph: str) -> int:
+    """Replace one named graph of the store with the files' triples, with provenance, in a new generation."""
+    from .store import derive_generation
+
+    def change(store: Store) -> int:
+        triples = load_files(store, paths, graph)
+        store.bulk_extend(provenance_quads(paths, graph, triples))
+        return triples
+
+    return derive_generation(store_path, change)

@@ -251,3 +251,9 @@ def replace_signals(store: Store, thresholds: Thresholds = Thresholds()):
     store.bulk_extend(quads)
     store.bulk_extend(link_quads(store))
     return table
+
+
+def update_signals(store_path: Path, thresholds: Thresholds = Thresholds()):
+    """Recompute the signals graph in a new generation of the store; return the statistics table."""
+    from .store import derive_generation
+    return derive_generation(store_path, lambda store: replace_signals(store, thresholds))

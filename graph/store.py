@@ -11,13 +11,13 @@ import shutil
 import time
 from collections import Counter
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator, TypeVar
 
 from pyoxigraph import (Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples,
                         RdfFormat, Store, Triple, serialize)
 
 from .errors import StoreError
-from .terms import ONTOLOGY_GRAPH, PREFIXES
+from .terms import BUILD_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 
 # The on-disk layout (README "The store"): P/generations/<name>/ each a pyoxigraph store, COMPLETE once it
 # is whole, READERS.lock held shared by its readers; P/current a relative symlink; P/build.lock.
@@ -29,6 +29,8 @@ READERS_LOCK = "READERS.lock"
 BUILD_LOCK = "build.lock"
 INPUTS = "INPUTS.json"
 LEGACY_GENERATIONS = ".generations"  # the sibling folder of the layout before this one
+
+T = TypeVar("T")
 
 EXPORT_FORMATS = {"ttl": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "nq": RdfFormat.N_QUADS,
                   "trig": RdfFormat.TRIG, "jsonld": RdfFormat.JSON_LD, "owl": RdfFormat.RDF_XML}
@@ -157,6 +159,62 @@ def remove_locked(generation: Path, fd: int) -> None:
         shutil.rmtree(generation, ignore_errors=True)
     finally:
         os.close(fd)
+
+
+def derive_generation(store_path: Path, change: Callable[[Store], T]) -> T:
+    """Publish a new generation made of the current one plus `change` (run on a writable copy); return its result.
+
+    The copy is a RocksDB checkpoint (hard links, no copying), so a change to a large store costs only what
+    it writes; a change that raises leaves the current generation as it was.
+    """
+    with build_lock(store_path):
+        source = current_generation(store_path)
+        folder = store_path / GENERATIONS / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}-{secrets.token_hex(3)}"
+        try:
+            Store.read_only(str(source)).backup(str(folder))
+            (folder / READERS_LOCK).touch()
+            store = Store(str(folder))
+            result = change(store)
+            store.flush()
+            store.optimize()
+            del store
+            inputs = source / INPUTS
+            mark_complete(folder, json.loads(inputs.read_text(encoding="utf-8")) if inputs.is_file() else {})
+            publish(store_path, folder)
+        except BaseException:
+            discard(folder)
+            raise
+        return result
+
+
+def carry_graphs(store_path: Path, folder: Path, graphs: Callable[[str], bool],
+                 build_subjects: Callable[[str], bool]) -> int:
+    """Copy the named graphs a build does not own (imports, loads, signals) from the current generation into a
+    new one, with their provenance from graph:build; return how many quads were copied (streamed, not held)."""
+    try:
+        source = Store.read_only(str(current_generation(store_path)))
+    except StoreError:
+        return 0
+    carried = [graph for graph in source.named_graphs() if isinstance(graph, NamedNode) and graphs(graph.value)]
+    if not carried:
+        return 0
+    counter = Counter()
+
+    def quads() -> Iterator[Quad]:
+        for graph in carried:
+            for quad in source.quads_for_pattern(None, None, None, graph):
+                counter["quads"] += 1
+                yield quad
+        for quad in source.quads_for_pattern(None, None, None, NamedNode(BUILD_GRAPH)):
+            if build_subjects(quad.subject.value):
+                counter["quads"] += 1
+                yield quad
+
+    target = Store(str(folder))
+    target.bulk_extend(quads())
+    target.flush()
+    del target
+    return counter["quads"]
 
 
 def discard(folder: Path) -> None:
