@@ -1,4 +1,6 @@
 """IRIs of the adekg namespaces and the CURIE prefixes records may use."""
+import functools
+
 from pyoxigraph import NamedNode
 
 BASE = "https://w3id.org/adekg/"
@@ -47,6 +49,7 @@ PREFIXES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def ade(local: str) -> NamedNode:
     """Return the ontology term ade:<local>."""
     return NamedNode(ADE + local)
