@@ -36,9 +36,13 @@ def ucum_parser():
 
 @cache
 def unit_registry():
-    """Build ucumvert's pint registry of the UCUM units once (it takes a few seconds)."""
+    """Build ucumvert's pint registry of the UCUM units once, from pint's disk cache where it can."""
     from ucumvert import PintUcumRegistry
-    return PintUcumRegistry()
+    try:
+        # Parsing the unit definitions takes seconds; pint's cache (in the user's cache folder) makes it < 1 s.
+        return PintUcumRegistry(cache_folder=":auto:")
+    except OSError:
+        return PintUcumRegistry()
 
 
 def is_ucum(code: str) -> bool:
@@ -50,6 +54,7 @@ def is_ucum(code: str) -> bool:
     return True
 
 
+@cache
 def as_quantity(code: str):
     """The pint quantity of a valid UCUM code, or None when ucumvert cannot express it in pint."""
     try:
