@@ -162,6 +162,11 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         return error.message.replace("is a required property", "is required")
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {error.validator_value}"
+    if error.validator in ("anyOf", "oneOf"):
+        alternatives = [branch.get("required") for branch in error.validator_value]
+        if all(alternatives):
+            return "needs " + " or ".join(" and ".join(map(repr, names)) for names in alternatives)
+        return "does not take any of the allowed forms (see seeds/record.schema.yaml)"
     return error.message
 
 

@@ -108,6 +108,22 @@ def test_three_mistakes_give_three_lines_in_one_run(seeds_copy):
     assert any("exposures[0].drug" in line and "unknown drug key 'ixazomibb'" in line for line in lines)
 
 
+def test_schema_alternatives_are_named_and_every_schema_error_is_reported(seeds_copy):
+    def two_schema_mistakes(data):
+        observation = data["observations"][0]
+        for field in ("quote", "quotes"):
+            observation.pop(field, None)
+        data["patient"]["sex"] = 3
+    path = edit_record(seeds_copy, "001", two_schema_mistakes)
+
+    lines = error_lines(adekg("--quiet", "validate", "--seeds", str(seeds_copy)))
+
+    assert len(lines) == 2, lines
+    assert any(f"{path.name}: observations[0] (line " in line and "needs 'quote' or 'quotes'" in line
+               for line in lines)
+    assert any("patient.sex" in line and "3 is not one of" in line for line in lines)
+
+
 def break_every_stage(seeds_dir: Path) -> dict[str, str]:
     """One or more mistakes for each check (schema, quotes, units, identifiers, SHACL) over three records."""
     def break_000(data):
