@@ -32,7 +32,7 @@ IRI_LIKE = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 OPENERS = re.compile(r"[{(\[]")
 BRACKETS = re.compile(r"[{}()\[\]]")
 # The prologue (PREFIX/BASE/VERSION declarations, comments, whitespace) and then an update's first keyword.
-UPDATE = re.compile(r'(?:\s+|#[^\n\r]*|[Pp][Rr][Ee][Ff][Ii][Xx]\s*[^\s:<]*:\s*<[^<>"{}|^`\\\x00-\x20]*>'
+UPDATE = re.compile(r'(?:\s+|#[^\n\r]*+|[Pp][Rr][Ee][Ff][Ii][Xx]\s*[^\s:<]*:\s*<[^<>"{}|^`\\\x00-\x20]*>'
                     r'|[Bb][Aa][Ss][Ee]\s*<[^<>"{}|^`\\\x00-\x20]*>|[Vv][Ee][Rr][Ss][Ii][Oo][Nn]\s*(?:"[^"]*"|\'[^\']*\'))*'
                     r"(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)(?![\w:\-])", re.IGNORECASE)
 
