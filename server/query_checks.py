@@ -14,8 +14,8 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef, Variable
 
-__all__ = ["Refused", "check_query", "check_depth", "check_form_encoding", "is_update", "service_targets",
-           "decoded"]
+__all__ = ["Refused", "check_query", "check_depth", "check_form_encoding", "is_update", "refusal_of_malformed",
+           "service_targets", "decoded"]
 
 MAX_DEPTH = 128  # the default of ADEKG_MAX_DEPTH; a hand-written query rarely nests 20 deep
 # rdflib's parser is slow (~0.1 s per KB) and recursive; past this length a query naming SERVICE is refused.
@@ -84,7 +84,7 @@ def nesting_depth(text: str) -> int:
 
 def check_depth(query: str, limit: int) -> None:
     """Refuse (400) a query nested deeper than limit brackets, before any parser recurses into it."""
-    if limit <= 0 or len(OPENERS.findall(query)) <= limit:  # fewer openers than the limit: nothing to measure
+    if limit <= 0 or query.count("{") + query.count("(") + query.count("[") <= limit:  # too few to nest deeper
         return
     depth = nesting_depth(decoded(query))
     if depth > limit:
@@ -124,6 +124,8 @@ def service_targets(query: str, base: str) -> list | None:
     if RDFLIB_CODEPOINT.search(text):
         raise Refused(400, "a query that mentions SERVICE may not contain escaped code-point escapes (\\u after "
                            "decoding): the SERVICE check cannot read it as the engine does")
+    if is_update(query):
+        raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
     try:
         algebra = translateQuery(parseQuery(text), base=base)
     except RecursionError:
@@ -158,11 +160,20 @@ def check_services(query: str, allowed, base: str) -> bool:
 
 
 def check_query(query: str, settings: dict, base: str) -> bool:
-    """Every check on a query's text, in the order that keeps parsers safe; True if it calls allowed SERVICEs."""
+    """The checks before evaluation, depth first so that no parser recurses too deep; True if it calls SERVICE.
+
+    Updates are recognised (`refusal_of_malformed`) only once the engine has found the text not to be a
+    query, which costs ordinary queries nothing.
+    """
     check_depth(query, settings.get("ADEKG_MAX_DEPTH", MAX_DEPTH))
-    if is_update(query):
-        raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
     return check_services(query, settings.get("ADEKG_SERVICE_ALLOW", ()), base)
+
+
+def refusal_of_malformed(query: str, error: SyntaxError) -> Refused:
+    """What to answer for a text the engine could not parse as a query: 403 for an update, else 400."""
+    if is_update(query):
+        return Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
+    return Refused(400, f"malformed query: {error}")
 
 
 def check_form_encoding(raw: bytes, where: str) -> None:

@@ -16,7 +16,7 @@ from . import negotiation
 from .description import PREFIXES, service_description, void_description
 from .guard import Timeout, guarded, stopped_message
 from .limits import cap_rows
-from .query_checks import Refused, check_form_encoding, check_query
+from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
 from .results import Limits, NotAcceptable, ResultTooLarge, evaluate
 
 sparql_blueprint = Blueprint("sparql", __name__)
@@ -188,7 +188,7 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     except NotAcceptable as error:
         raise Refused(406, str(error)) from None
     except SyntaxError as error:
-        raise Refused(400, f"malformed query: {error}") from None
+        raise refusal_of_malformed(query, error) from None
     except ResultTooLarge as error:
         raise Refused(507, str(error)) from None
     except (OSError, ValueError, TypeError, RuntimeError) as error:

@@ -10,7 +10,7 @@ from pyoxigraph import BlankNode, NamedNode, QueryBoolean, QuerySolutions
 from .guard import Timeout, guarded, stopped_message
 from .linked_data import IRI_BASE
 from .links import href_for
-from .query_checks import Refused, check_form_encoding, check_query
+from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
 
 ui_blueprint = Blueprint("ui", __name__)
 
@@ -90,7 +90,8 @@ def show_results(query: str, options: dict, federated: bool = False) -> Response
     try:
         header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
     except SyntaxError as error:
-        return render_error_page(query, f"malformed query: {error}".splitlines()[0], 400)
+        refusal = refusal_of_malformed(query, error)
+        return render_error_page(query, str(refusal).splitlines()[0], refusal.status)
     except Timeout:
         return render_error_page(query, stopped_message(timeout), 503)
     except (OSError, ValueError, TypeError, RuntimeError) as error:

@@ -239,7 +239,8 @@ def test_depth_check_costs_nothing_for_few_brackets():
     "# a comment\nINSERT DATA { <http://e/a> <http://e/b> <http://e/c> }",
     "# PREFIX\n#SELECT\nPREFIX ex: <http://e/#> # c\n BASE <http://e/> DELETE WHERE { ?s ?p ?o }",
     "\\u0049NSERT DATA { <http://e/a> <http://e/b> <http://e/c> }",
-    "CLEAR ALL", "load <http://127.0.0.1:9/x>"])
+    "CLEAR ALL", "load <http://127.0.0.1:9/x>",
+    "# c\nINSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }"])
 def test_updates_after_comments_are_refused_as_updates(client, query):
     response = client.post("/sparql", data={"query": query})
     assert response.status_code == 403 and b"read-only" in response.data
