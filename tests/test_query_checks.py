@@ -112,9 +112,22 @@ def fuzz_queries(port: int, count: int) -> list[str]:
     for _ in range(count):
         decoys = " ".join(chooser.sample(DECOYS, chooser.randint(1, 3)))
         inner = wrap(chooser.choice(forms), chooser.randrange(8))
-        queries.append(prologue + f"SELECT * WHERE {{ {decoys} {inner} }}" if chooser.random() < 0.5 else
-                       prologue + f"SELECT * WHERE {{ {inner} {decoys} }}")
+        query = (prologue + f"SELECT * WHERE {{ {decoys} {inner} }}" if chooser.random() < 0.5 else
+                 prologue + f"SELECT * WHERE {{ {inner} {decoys} }}")
+        queries.append(escaped_at_random(query, chooser) if chooser.random() < 0.3 else query)
     return queries
+
+
+def escaped_at_random(query: str, chooser: random.Random) -> str:
+    """The same query for the engine, with a fifth of its characters written as \\u or \\U escapes."""
+    from server.query_checks import decoded
+    text, out = decoded(query), []
+    for index, char in enumerate(text):
+        if char != "\\" and text[index - 1:index] != "\\" and chooser.random() < 0.2:
+            out.append(f"\\u{ord(char):04X}" if chooser.random() < 0.5 else f"\\U{ord(char):08X}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def test_fuzzed_service_calls_never_reach_a_listener(client, listener):
