@@ -18,7 +18,7 @@ __all__ = ["Refused", "check_query", "check_depth", "check_form_encoding", "is_u
            "service_targets", "decoded"]
 
 MAX_DEPTH = 128  # the default of ADEKG_MAX_DEPTH; a hand-written query rarely nests 20 deep
-# rdflib's parser is slow (~0.1 s per KB) and recursive; past this length a query naming SERVICE is refused.
+# rdflib's parser is slow (~30 ms for a short query) and recursive; past this length a query naming SERVICE is refused.
 SERVICE_CHECK_MAX_CHARS = 20_000
 # \uXXXX and \UXXXXXXXX are replaced before parsing, anywhere in the text (SPARQL 1.1 section 19.2), as Oxigraph does.
 CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -33,7 +33,8 @@ OPENERS = re.compile(r"[{(\[]")
 BRACKETS = re.compile(r"[{}()\[\]]")
 # The prologue (PREFIX/BASE/VERSION declarations, comments, whitespace) and then an update's first keyword.
 UPDATE = re.compile(r'(?:\s+|#[^\n\r]*+|[Pp][Rr][Ee][Ff][Ii][Xx]\s*[^\s:<]*:\s*<[^<>"{}|^`\\\x00-\x20]*>'
-                    r'|[Bb][Aa][Ss][Ee]\s*<[^<>"{}|^`\\\x00-\x20]*>|[Vv][Ee][Rr][Ss][Ii][Oo][Nn]\s*(?:"[^"]*"|\'[^\']*\'))*'
+                    r'|[Bb][Aa][Ss][Ee]\s*<[^<>"{}|^`\\\x00-\x20]*>'
+                    r'|[Vv][Ee][Rr][Ss][Ii][Oo][Nn]\s*(?:"[^"]*"|\'[^\']*\'))*'
                     r"(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)(?![\w:\-])", re.IGNORECASE)
 
 

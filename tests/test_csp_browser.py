@@ -10,7 +10,8 @@ pytestmark = [
 ]
 # Added through DevTools, so it runs before the page's own scripts and is not subject to the page's policy.
 RECORD_VIOLATIONS = """window.adekgViolations = [];
-document.addEventListener('securitypolicyviolation', function (e) { window.adekgViolations.push(e.violatedDirective); });"""
+document.addEventListener('securitypolicyviolation',
+                          function (e) { window.adekgViolations.push(e.violatedDirective); });"""
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from server import create_app
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 DRUG = "https://w3id.org/adekg/drug/ixazomib"
 HOSTILE = ('SELECT * WHERE { BIND(IRI("javascript://w3id.org/adekg/drug/ixazomib%0Aalert(1)") AS ?x) '
-           'BIND(<https://w3id.org/adekg//evil.example/login> AS ?y) BIND(<https://w3id.org/adekg/drug/ixazomib> AS ?z) '
+           'BIND(<https://w3id.org/adekg//evil.example/login> AS ?y) '
+           'BIND(<https://w3id.org/adekg/drug/ixazomib> AS ?z) '
            'BIND(<data:text/html,x> AS ?w) BIND(<http://purl.obolibrary.org/obo/HP_1> AS ?v) }')
 
 

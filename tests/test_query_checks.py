@@ -1,4 +1,4 @@
-"""The checks on a query's text (server/query_checks.py) through /sparql and /query: SERVICE, depth, updates, encoding."""
+"""The checks on a query's text (server/query_checks.py) via /sparql and /query: SERVICE, depth, updates, encoding."""
 from __future__ import annotations
 
 import json
