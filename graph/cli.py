@@ -99,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
                        help="comma-separated endpoint IRIs that SERVICE may call; none by default (env ADEKG_SERVICE_ALLOW)")
     serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
                        help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
+    serve.add_argument("--max-depth", type=int, default=int(os.environ.get("ADEKG_MAX_DEPTH", "128")),
+                       help="deepest bracket nesting a query may have, else 400; 0 for none (env ADEKG_MAX_DEPTH)")
     return main
 
 
@@ -226,7 +228,7 @@ def run_serve(args, progress) -> int:
               "ADEKG_MAX_TRIPLES": args.max_triples, "ADEKG_MAX_ROWS": args.max_rows,
               "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
               "ADEKG_SERVICE_ALLOW": [iri.strip() for iri in args.service_allow.split(",") if iri.strip()],
-              "ADEKG_CACHE_ENTRIES": args.cache}
+              "ADEKG_CACHE_ENTRIES": args.cache, "ADEKG_MAX_DEPTH": args.max_depth}
     app = f"server:create_app(store_path={store!r}, config={config!r})"
     # Sync workers: a query past --timeout is answered 503 by the worker, which then exits and is replaced;
     # gunicorn's own timeout is only a backstop behind that.
