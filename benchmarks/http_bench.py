@@ -28,6 +28,7 @@ from pyoxigraph import NamedNode, Quad, QueryResultsFormat, Store
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from graph.build import Progress, build  # noqa: E402
+from graph.store import current_generation  # noqa: E402
 from graph.terms import PREFIXES  # noqa: E402
 
 WORK = Path(os.environ.get("ADEKG_BENCH_DIR", "/tmp/adekg-bench"))
@@ -50,7 +51,7 @@ def seed_store() -> Path:
     path = WORK / "seed" / "store"
     if not path.exists():
         build(path, ROOT / "seeds", ROOT / "ontology", Progress(0))
-    return path
+    return current_generation(path)  # its pyoxigraph folder, which every server here can open
 
 
 def synthetic_store(seed: Path, cases: int) -> Path:

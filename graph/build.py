@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
+import json
 import sys
 import time
 import uuid
@@ -14,14 +16,15 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from . import __version__
-from .errors import raise_all
+from .errors import StoreError, raise_all
 from .identifiers import identifier_problems
 from .mapping import record_quads
 from .ontology import declared_terms, load_ontology_graph
 from .quotes import QuoteMatch, locate_quotes
 from .reason import is_reasoning_quad, reason
-from .records import Record, read_records
-from .store import bulk_write, discard, new_generation, open_store, publish
+from .records import MAX_RECORD_BYTES, Record, read_records
+from .store import (INPUTS, build_lock, bulk_write, current_generation, discard, mark_complete, new_generation,
+                    open_store, publish)
 from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
                     XSD, source_graph)
 from .units import declared_test_kinds, unit_problems
@@ -95,14 +98,15 @@ class CheckedCase:
     quads: list[Quad] = dataclasses.field(default_factory=list)
 
 
-def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress) -> tuple[list[CheckedCase], rdflib.Graph]:
+def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress,
+                  max_record_bytes: int = MAX_RECORD_BYTES) -> tuple[list[CheckedCase], rdflib.Graph]:
     """Run the stages up to and including SHACL validation; return the mapped cases and the ontology.
 
     Every problem of every stage is collected and raised together (as Problems) at the end; a record with
     a problem in an early stage is not mapped, so its SHACL violations show once that problem is fixed.
     """
     started = progress.begin("load", f"reading records from {seeds_dir}")
-    records, errors = read_records(seeds_dir)
+    records, errors = read_records(seeds_dir, max_record_bytes)
     progress.stage("load", f"{len(records)} records from {seeds_dir}{problem_count(errors)}", started)
 
     started = progress.begin("ontology", f"reading {ontology_dir}")
@@ -157,27 +161,38 @@ def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:
     return rdflib.Graph().parse(data=triples, format="nt")
 
 
-def validate(seeds_dir: Path, ontology_dir: Path, progress: Progress) -> int:
+def validate(seeds_dir: Path, ontology_dir: Path, progress: Progress, max_record_bytes: int = MAX_RECORD_BYTES) -> int:
     """Check records, quotes and shapes without writing a store; return the number of quads."""
-    cases, _ = check_and_map(seeds_dir, ontology_dir, progress)
+    cases, _ = check_and_map(seeds_dir, ontology_dir, progress, max_record_bytes)
     return sum(len(case.quads) for case in cases)
 
 
+def holding_build_lock(function):
+    """Run a step that writes the store (its first argument) with the store's build lock held throughout."""
+    @functools.wraps(function)
+    def locked(store_path: Path, *args, **kwargs):
+        with build_lock(store_path):
+            return function(store_path, *args, **kwargs)
+    return locked
+
+
+@holding_build_lock
 def build(store_path: Path, seeds_dir: Path, ontology_dir: Path, progress: Progress, reasoning: bool = True,
-          reasoner_cache: Path | None = None) -> int:
+          reasoner_cache: Path | None = None, max_record_bytes: int = MAX_RECORD_BYTES) -> int:
     """Build the store atomically: a failure leaves the previous store untouched.
 
     reasoner_cache is the folder keeping HermiT's verdict on the ontology; None runs HermiT every time.
     """
     build_started = datetime.datetime.now(datetime.timezone.utc)
-    cases, _ = check_and_map(seeds_dir, ontology_dir, progress)
+    inputs = input_hashes(seeds_dir, ontology_dir)
+    cases, _ = check_and_map(seeds_dir, ontology_dir, progress, max_record_bytes)
     documents = list(ontology_documents(ontology_dir))
     provenance = list(provenance_quads(cases, ontology_dir, build_started))
     quads = [quad for case in cases for quad in case.quads] + provenance
     if reasoning:
         quads += reasoning_stage(in_memory(quads, documents), ontology_dir, progress, reasoner_cache)
     started = progress.begin("store", f"writing {len(quads)} quads and {len(documents)} ontology documents")
-    size = write_generation(store_path, quads, documents)
+    size = write_generation(store_path, quads, documents, inputs)
     graphs = len(cases) + 3 + (2 if reasoning else 0)
     progress.stage("store", f"{size} quads in {graphs} named graphs at {store_path}", started)
     return size
@@ -207,11 +222,12 @@ def reasoning_stage(store: Store, ontology_dir: Path, progress: Progress, reason
     return output.quads
 
 
-def write_generation(store_path: Path, quads: list[Quad], documents: list) -> int:
-    """Write a new store generation and publish it, or discard it on failure."""
+def write_generation(store_path: Path, quads: list[Quad], documents: list, inputs: dict) -> int:
+    """Write a new store generation, mark it complete and publish it, or discard it on failure."""
     folder = new_generation(store_path)
     try:
         size = bulk_write(folder, quads, documents)
+        mark_complete(folder, inputs)
         publish(store_path, folder)
     except BaseException:
         discard(folder)
@@ -219,16 +235,75 @@ def write_generation(store_path: Path, quads: list[Quad], documents: list) -> in
     return size
 
 
+@holding_build_lock
 def rereason(store_path: Path, ontology_dir: Path, progress: Progress, reasoner_cache: Path | None = None) -> int:
     """Recompute the inferences of an existing store and publish them as a new generation."""
+    inputs = {**built_inputs(store_path), "ontology": folder_hashes(ontology_dir)}
     existing = open_store(store_path)
     kept = [quad for quad in existing.quads_for_pattern(None, None, None) if not is_reasoning_quad(quad)]
     del existing
     quads = kept + reasoning_stage(in_memory(kept, []), ontology_dir, progress, reasoner_cache)
     started = progress.begin("store", f"writing {len(quads)} quads")
-    size = write_generation(store_path, quads, [])
+    size = write_generation(store_path, quads, [], inputs)
     progress.stage("store", f"{size} quads at {store_path}", started)
     return size
+
+
+def input_files(folder: Path) -> list[Path]:
+    """Every file a build may read below a folder (hidden files and docs aside), in order."""
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.rglob("*")) if path.is_file() and path.suffix != ".md"
+            and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts)]
+
+
+def folder_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every input file below a folder, by relative path."""
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in input_files(folder)}
+
+
+def input_hashes(seeds_dir: Path, ontology_dir: Path) -> dict[str, dict[str, str]]:
+    """What a build is made from: the file hashes of its seeds and ontology folders."""
+    return {"seeds": folder_hashes(seeds_dir), "ontology": folder_hashes(ontology_dir)}
+
+
+def built_inputs(store_path: Path) -> dict:
+    """The input hashes the current generation was built from ({} if it does not record them)."""
+    try:
+        return json.loads((current_generation(store_path) / INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def stale_inputs(store_path: Path, seeds_dir: Path, ontology_dir: Path) -> str | None:
+    """Why the store does not reflect these seeds and ontology folders, in a few words; None if it does."""
+    try:
+        generation = current_generation(store_path)
+    except StoreError:
+        return "there is no store yet"
+    built = built_inputs(store_path)
+    if not built:
+        # A store that does not record its inputs (an older layout, or made by other means): only files
+        # changed after it was written make it stale. RocksDB's CURRENT file keeps the time it was written.
+        written = (generation / "CURRENT").stat().st_mtime
+        newer = [f"{folder} has files newer than the store ({', '.join(names[:5])})"
+                 for folder in (seeds_dir, ontology_dir)
+                 if (names := [path.name for path in input_files(folder) if path.stat().st_mtime > written])]
+        return "; ".join(newer) or None
+    now = input_hashes(seeds_dir, ontology_dir)
+    changes = [f"{folder} differs from what the store was built from ({changed})"
+               for folder, label in ((seeds_dir, "seeds"), (ontology_dir, "ontology"))
+               if (changed := file_changes(built.get(label, {}), now[label]))]
+    return "; ".join(changes) or None
+
+
+def file_changes(before: dict[str, str], after: dict[str, str], shown: int = 5) -> str:
+    """Name the files that changed, appeared or disappeared between two hash tables ('' if none)."""
+    changes = [f"{name} {'changed' if name in after else 'removed'}" if name in before else f"{name} added"
+               for name in sorted(before.keys() | after.keys()) if before.get(name) != after.get(name)]
+    more = f" and {len(changes) - shown} more" if len(changes) > shown else ""
+    return ", ".join(changes[:shown]) + more
 
 
 def ontology_documents(ontology_dir: Path) -> Iterator[tuple[bytes, RdfFormat, str]]:

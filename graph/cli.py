@@ -11,6 +11,7 @@ from . import build as build_stage
 from .errors import AdekgError, StoreError
 from .explain import explain
 from .ontology import load_ontology_graph
+from .records import MAX_RECORD_BYTES
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
 from .terms import CURIE_FIELDS, KEY_FIELDS, KEY_KINDS, record_terms, resolve_kind, term_kinds
@@ -52,6 +53,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--ontology", type=Path,
                              default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
                              help="ontology folder (env ADEKG_ONTOLOGY)")
+        command.add_argument("--max-record-bytes", type=int,
+                             default=int(os.environ.get("ADEKG_MAX_RECORD_BYTES", str(MAX_RECORD_BYTES))),
+                             help="largest seed YAML record accepted, in bytes (env ADEKG_MAX_RECORD_BYTES)")
         return command
 
     def with_cache(command):
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_build(args, progress) -> int:
     """adekg build."""
     build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason,
-                      reasoner_cache=args.reasoner_cache)
+                      reasoner_cache=args.reasoner_cache, max_record_bytes=args.max_record_bytes)
     return 0
 
 
@@ -145,7 +149,7 @@ def run_explain(args, progress) -> int:
 
 def run_validate(args, progress) -> int:
     """adekg validate."""
-    count = build_stage.validate(args.seeds, args.ontology, progress)
+    count = build_stage.validate(args.seeds, args.ontology, progress, args.max_record_bytes)
     if progress.level:
         print(f"valid: {count} quads would be written", file=sys.stderr)
     return 0
@@ -217,9 +221,13 @@ def run_query(args, progress) -> int:
 
 
 def run_serve(args, progress) -> int:
-    """adekg serve: build the store if there is none, then hand over to gunicorn."""
-    if not args.store.exists():
-        build_stage.build(args.store, args.seeds, args.ontology, progress, reasoner_cache=args.reasoner_cache)
+    """adekg serve: (re)build the store if it is missing or not built from these inputs, then hand over to gunicorn."""
+    stale = build_stage.stale_inputs(args.store, args.seeds, args.ontology)
+    if stale:
+        if progress.level:
+            print(f"adekg serve: building {args.store} first, because {stale}", file=sys.stderr)
+        build_stage.build(args.store, args.seeds, args.ontology, progress, reasoner_cache=args.reasoner_cache,
+                          max_record_bytes=args.max_record_bytes)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     if gunicorn is None:
         raise AdekgError("gunicorn is not installed (pip install -e .)")

@@ -11,6 +11,29 @@ import yaml
 from .errors import AdekgError, RecordError, raise_all
 
 SCHEMA_FILE = "record.schema.yaml"
+MAX_RECORD_BYTES = 4 * 2**20  # default of --max-record-bytes: the seed records are ~100 KB each
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses anchors and aliases while composing, before any node is repeated."""
+
+    def compose_node(self, parent, index):
+        """Compose one node, refusing an alias (*name) or an anchor (&name) with its place."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.YAMLError(f"anchors and aliases (&name, *name) are refused; one at line "
+                                 f"{event.start_mark.line + 1}, column {event.start_mark.column + 1}")
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(source: str):
+    """Parse one YAML document without aliases; return its data and its composed node tree."""
+    loader = NoAliasLoader(source)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,23 +97,26 @@ def load_schema(seeds_dir: Path) -> dict:
     path = seeds_dir / SCHEMA_FILE
     if not path.is_file():
         path = Path(__file__).resolve().parent.parent / "seeds" / SCHEMA_FILE
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return parse_yaml(path.read_text(encoding="utf-8"))[0]
+    except (yaml.YAMLError, RecursionError) as error:
+        raise RecordError(f"malformed YAML: {yaml_problem(error)}", file=str(path)) from None
 
 
-def load_records(seeds_dir: Path) -> list[Record]:
+def load_records(seeds_dir: Path, max_bytes: int = MAX_RECORD_BYTES) -> list[Record]:
     """Load and schema-check every record of a seeds directory; raise every problem found."""
-    records, errors = read_records(seeds_dir)
+    records, errors = read_records(seeds_dir, max_bytes)
     raise_all(errors)
     return records
 
 
-def read_records(seeds_dir: Path) -> tuple[list[Record], list[AdekgError]]:
+def read_records(seeds_dir: Path, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[Record], list[AdekgError]]:
     """Load every record that can be loaded; return them and one error per problem of the others."""
     validator = jsonschema.Draft202012Validator(load_schema(seeds_dir))
     records, errors = [], []
     for path in record_files(seeds_dir):
         try:
-            record = load_record(path, validator)
+            record = load_record(path, validator, max_bytes)
         except AdekgError as error:
             errors += error.each()
             continue
@@ -106,17 +132,23 @@ def read_records(seeds_dir: Path) -> tuple[list[Record], list[AdekgError]]:
     return [record for record in records if seen[record.data["document"].get("id")] == record.name], errors
 
 
-def load_record(path: Path, validator: jsonschema.Draft202012Validator) -> Record:
+def load_record(path: Path, validator: jsonschema.Draft202012Validator, max_bytes: int = MAX_RECORD_BYTES) -> Record:
     """Parse one YAML record, check it against the schema (noting every violation) and find its source text."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise RecordError(f"record is {size:,} bytes, over the limit of {max_bytes:,} "
+                              "(--max-record-bytes, env ADEKG_MAX_RECORD_BYTES)", file=str(path))
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RecordError("record file not found", file=str(path)) from None
     except UnicodeDecodeError as error:
         raise RecordError(f"not UTF-8 text ({error.reason})", file=str(path)) from None
     try:
-        data = yaml.safe_load(source)
-        lines = line_map(yaml.compose(source))
+        data, node = parse_yaml(source)
+        lines = line_map(node)
+    except RecursionError:
+        raise RecordError("malformed YAML: nested too deeply", file=str(path)) from None
     except yaml.YAMLError as error:
         raise RecordError(f"malformed YAML: {yaml_problem(error)}", file=str(path)) from None
     if not isinstance(data, dict):

@@ -1,34 +1,85 @@
 """Stage 5: write the embedded Oxigraph store atomically, and read it for export and query."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
+import re
+import secrets
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Iterable, Iterator
 
-from pyoxigraph import NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat, Store, serialize
+from pyoxigraph import (Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples,
+                        RdfFormat, Store, Triple, serialize)
 
 from .errors import StoreError
 from .terms import ONTOLOGY_GRAPH, PREFIXES
 
-GENERATIONS = ".generations"
-KEEP_GENERATIONS = 2  # the live store and the one before it, which a running reader may still hold
+# The on-disk layout (README "The store"): P/generations/<name>/ each a pyoxigraph store, COMPLETE once it
+# is whole, READERS.lock held shared by its readers; P/current a relative symlink; P/build.lock.
+# server/generation.py reads the same layout (the server never imports graph/).
+GENERATIONS = "generations"
+CURRENT = "current"
+COMPLETE = "COMPLETE"
+READERS_LOCK = "READERS.lock"
+BUILD_LOCK = "build.lock"
+INPUTS = "INPUTS.json"
+LEGACY_GENERATIONS = ".generations"  # the sibling folder of the layout before this one
 
 EXPORT_FORMATS = {"ttl": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "nq": RdfFormat.N_QUADS,
                   "trig": RdfFormat.TRIG, "jsonld": RdfFormat.JSON_LD, "owl": RdfFormat.RDF_XML}
 DATASET_FORMATS = {"nq", "trig"}
 
 
-def generations_dir(store_path: Path) -> Path:
-    """The folder that holds each built store generation beside the store link."""
-    return store_path.parent / GENERATIONS
+@contextlib.contextmanager
+def build_lock(store_path: Path) -> Iterator[None]:
+    """Hold P/build.lock exclusively for a whole build; a second build at the same time gets a StoreError."""
+    created = not os.path.lexists(store_path)
+    migrate_legacy(store_path)
+    store_path.mkdir(parents=True, exist_ok=True)
+    lock = store_path / BUILD_LOCK
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreError("another build is writing this store (build.lock is held); wait for it to end",
+                         file=str(store_path)) from None
+    try:
+        remove_incomplete(store_path)
+        yield
+    finally:
+        if created and not (store_path / CURRENT).is_symlink():
+            # A first build that failed leaves nothing behind, as if it had never started.
+            shutil.rmtree(store_path, ignore_errors=True)
+        os.close(fd)
+
+
+def generation_folders(store_path: Path) -> list[Path]:
+    """Every generation folder of a store, oldest name first."""
+    folder = store_path / GENERATIONS
+    return sorted(path for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
+
+
+def remove_incomplete(store_path: Path) -> None:
+    """Delete generations without COMPLETE: with the build lock held, they belong to dead builds."""
+    for generation in generation_folders(store_path):
+        if not (generation / COMPLETE).is_file():
+            shutil.rmtree(generation, ignore_errors=True)
+    for temporary in store_path.glob(f".{CURRENT}-*"):
+        temporary.unlink(missing_ok=True)
 
 
 def new_generation(store_path: Path) -> Path:
-    """Create an empty folder for a new store generation."""
-    folder = generations_dir(store_path) / f"{store_path.name}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-    folder.mkdir(parents=True, exist_ok=False)
+    """Create an empty generation folder with its readers' lock file."""
+    name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}-{secrets.token_hex(3)}"
+    folder = store_path / GENERATIONS / name
+    folder.mkdir(parents=True)
+    (folder / READERS_LOCK).touch()
     return folder
 
 
@@ -41,30 +92,71 @@ def bulk_write(folder: Path, quads: Iterable[Quad], documents: Iterable[tuple[by
     store.flush()
     store.optimize()
     size = len(store)
-    del store  # closes RocksDB before the folder is published
+    del store  # closes RocksDB before the folder is read back and published
+    read_back = len(Store.read_only(str(folder)))
+    if read_back != size:
+        raise StoreError(f"read-back check failed: wrote {size} quads, read {read_back}", file=str(folder))
     return size
 
 
+def mark_complete(folder: Path, inputs: dict) -> None:
+    """Record the build's input hashes and write COMPLETE, both fsynced with the folder."""
+    for name, content in ((INPUTS, json.dumps(inputs, indent=1, sort_keys=True)),
+                          (COMPLETE, time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))):
+        with open(folder / name, "w", encoding="utf-8") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+    fsync_folder(folder)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a folder's entries (new files, renamed links) durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def publish(store_path: Path, folder: Path) -> None:
-    """Point the store link at a finished generation atomically, then prune old generations."""
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    if store_path.exists() and not store_path.is_symlink():
-        # A store from before generations existed: move it aside once, then link as usual.
-        store_path.rename(generations_dir(store_path) / f"{store_path.name}-legacy-{int(time.time())}")
-    temporary_link = store_path.parent / f".{store_path.name}.link-{os.getpid()}"
-    temporary_link.unlink(missing_ok=True)
-    temporary_link.symlink_to(os.path.relpath(folder, store_path.parent))
-    os.replace(temporary_link, store_path)
-    prune_generations(store_path)
+    """Swap P/current to a COMPLETE generation atomically, then prune the ones no reader holds."""
+    if not (folder / COMPLETE).is_file():
+        raise StoreError("refusing to publish a generation that is not COMPLETE", file=str(folder))
+    link = store_path / CURRENT
+    previous = link.resolve() if link.is_symlink() else None
+    temporary = store_path / f".{CURRENT}-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(Path(GENERATIONS) / folder.name)
+    os.replace(temporary, link)
+    fsync_folder(store_path)
+    prune(store_path, keep={folder.resolve(), previous})
 
 
-def prune_generations(store_path: Path) -> None:
-    """Delete all but the newest generations (the live one is always kept)."""
-    live = store_path.resolve()
-    folders = sorted(generations_dir(store_path).glob(f"{store_path.name}-*"), key=lambda p: p.stat().st_mtime)
-    for folder in folders[:-KEEP_GENERATIONS]:
-        if folder.resolve() != live:
-            shutil.rmtree(folder, ignore_errors=True)
+def prune(store_path: Path, keep: set) -> None:
+    """Delete generations outside `keep` whose READERS.lock nobody holds (a live reader keeps its own)."""
+    for generation in generation_folders(store_path):
+        if generation.resolve() in keep:
+            continue
+        try:
+            fd = os.open(generation / READERS_LOCK, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            shutil.rmtree(generation, ignore_errors=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a reader has it open
+        remove_locked(generation, fd)
+
+
+def remove_locked(generation: Path, fd: int) -> None:
+    """Delete a generation while holding its lock exclusively, so no reader can take it meanwhile."""
+    try:
+        (generation / COMPLETE).unlink(missing_ok=True)  # a reader that locks it after us sees it is gone
+        shutil.rmtree(generation, ignore_errors=True)
+    finally:
+        os.close(fd)
 
 
 def discard(folder: Path) -> None:
@@ -72,12 +164,52 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def migrate_legacy(store_path: Path) -> None:
+    """Move a store of an older layout (P a pyoxigraph folder, or a link into ../.generations/) inside P."""
+    if (store_path / CURRENT).is_symlink() or not (store_path / "CURRENT").is_file():
+        return  # the current layout, or nothing yet (RocksDB's CURRENT file marks a bare pyoxigraph store)
+    old = Path(os.path.realpath(store_path))
+    staging = store_path.parent / f".{store_path.name}.migrating-{os.getpid()}"
+    (staging / GENERATIONS).mkdir(parents=True)
+    generation = staging / GENERATIONS / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-legacy-{secrets.token_hex(3)}"
+    os.rename(old, generation)
+    (generation / READERS_LOCK).touch()
+    mark_complete(generation, {})  # it was published, so it was whole
+    (staging / CURRENT).symlink_to(Path(GENERATIONS) / generation.name)
+    if store_path.is_symlink():
+        store_path.unlink()
+        if old.parent.name == LEGACY_GENERATIONS:  # the older generations of that layout go with it
+            for stale in old.parent.glob(f"{store_path.name}-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                old.parent.rmdir()
+    os.rename(staging, store_path)
+
+
+def current_generation(store_path: Path) -> Path:
+    """The folder of the current complete generation; P itself if P is a store of an older layout."""
+    link = store_path / CURRENT
+    if link.is_symlink():
+        generation = store_path / os.readlink(link)
+        if (generation / COMPLETE).is_file():
+            return generation
+        raise StoreError(f"the current generation {generation.name} is not complete", file=str(store_path))
+    if (store_path / "CURRENT").is_file():
+        return Path(os.path.realpath(store_path))
+    raise StoreError("no store here: run 'adekg build' first", file=str(store_path))
+
+
 def open_store(store_path: Path) -> Store:
-    """Open a built store read-only; raise StoreError if there is none."""
-    if not store_path.exists():
-        raise StoreError("no store here: run 'adekg build' first", file=str(store_path))
+    """Open the current generation read-only, holding its READERS.lock shared until this process ends."""
+    generation = current_generation(store_path)
     try:
-        return Store.read_only(str(store_path))
+        fd = os.open(generation / READERS_LOCK, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # Never closed on purpose: a Store cannot carry it, and a command lives as long as its store.
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError:
+        pass  # pruned just now (the read below fails with a clear error), or a read-only legacy store
+    try:
+        return Store.read_only(str(generation))
     except OSError as error:
         raise StoreError(f"cannot open the store ({error})", file=str(store_path)) from None
 
@@ -100,18 +232,92 @@ def export(store: Store, output: IO[bytes], format_name: str, graph: str | None)
     if graph is not None:
         if not store.contains_named_graph(NamedNode(graph)):
             raise StoreError(f"no named graph <{graph}> in the store")
-        if format_name in DATASET_FORMATS:
-            quads = store.quads_for_pattern(None, None, None, NamedNode(graph))
+        quads = store.quads_for_pattern(None, None, None, NamedNode(graph))
+        if rdf_format in READABLE:
+            write_readable(quads if format_name in DATASET_FORMATS else (quad.triple for quad in quads),
+                           output, rdf_format)
+        elif format_name in DATASET_FORMATS:
             serialize(quads, output, rdf_format, prefixes=PREFIXES)
         else:
             store.dump(output, rdf_format, from_graph=NamedNode(graph), prefixes=PREFIXES)
         return
-    if format_name in DATASET_FORMATS or rdf_format == RdfFormat.JSON_LD:
+    if rdf_format in READABLE and format_name in DATASET_FORMATS:
+        write_readable(store.quads_for_pattern(None, None, None), output, rdf_format)
+    elif format_name in DATASET_FORMATS or rdf_format == RdfFormat.JSON_LD:
         store.dump(output, rdf_format, prefixes=PREFIXES)
-        return
-    # A triple syntax for the whole store: the union graph, as SPARQL sees it.
-    triples = run_query(store, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-    serialize(triples, output, rdf_format, prefixes=PREFIXES)
+    else:
+        # A triple syntax for the whole store: the union graph, as SPARQL sees it.
+        triples = run_query(store, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        if rdf_format in READABLE:
+            write_readable(triples, output, rdf_format)
+        else:
+            serialize(triples, output, rdf_format, prefixes=PREFIXES)
+
+
+# pyoxigraph writes an IRI with the longest declared prefix that matches, escaping what the local name
+# cannot hold (`data:000\/patient`), so Turtle and TriG declare only prefixes under which every IRI of the
+# output reads plainly; the rest is written in full. A folder one or two steps below a project prefix with
+# at least this many IRIs gets a prefix of its own (`data-000-quote:12`, named after the prefix and path).
+FOLDER_PREFIX_MIN_IRIS = 3
+FOLDER_PREFIX_MAX_DEPTH = 2
+READABLE = {RdfFormat.TURTLE, RdfFormat.TRIG}
+PLAIN_LOCAL_NAME = re.compile(r"([A-Za-z0-9_]([\w.-]*[\w-])?)?", re.ASCII)
+PREFIX_NAME = re.compile(r"[A-Za-z]([\w.-]*[\w-])?", re.ASCII)
+
+
+def write_readable(statements: Iterable, output: IO[bytes], rdf_format: RdfFormat) -> None:
+    """Write triples as Turtle or quads as TriG with prefixes that need no escapes."""
+    statements = list(statements)
+    serialize(statements, output, rdf_format, prefixes=readable_prefixes(set(iris_of(statements))))
+
+
+def iris_of(statements: Iterable) -> Iterator[str]:
+    """Every IRI a serialiser may abbreviate in triples or quads: terms, graph names, datatypes."""
+    for statement in statements:
+        terms = [statement.subject, statement.predicate, statement.object, getattr(statement, "graph_name", None)]
+        for term in terms:
+            if isinstance(term, NamedNode):
+                yield term.value
+            elif isinstance(term, Literal):
+                yield term.datatype.value
+            elif isinstance(term, Triple):
+                yield from iris_of([term])
+
+
+def readable_prefixes(iris: set[str]) -> dict[str, str]:
+    """The project's prefixes and folder prefixes under which every IRI that would use them reads plainly."""
+    candidates = {namespace: name for name, namespace in PREFIXES.items()}
+    folders = Counter(iri[:iri.rindex("/") + 1] for iri in iris if "/" in iri)
+    for folder, count in folders.items():
+        name = folder_prefix_name(folder)
+        if name and count >= FOLDER_PREFIX_MIN_IRIS and folder not in candidates and name not in candidates.values():
+            candidates[folder] = name
+    # Each IRI's candidate namespaces, deepest first (they end at a '/' or '#'): one pass over its characters.
+    chains = {iri: [iri[:end + 1] for end in range(len(iri) - 1, -1, -1)
+                    if iri[end] in "/#" and iri[:end + 1] in candidates] for iri in iris}
+    under: dict[str, list[str]] = {}
+    for iri, chain in chains.items():
+        for namespace in chain:
+            under.setdefault(namespace, []).append(iri)
+    kept: dict[str, str] = {}
+    for namespace in sorted(under, key=len, reverse=True):  # deepest first, as the serialiser matches
+        # The IRIs this prefix would write: those no deeper kept prefix takes.
+        local_names = [iri[len(namespace):] for iri in under[namespace]
+                       if not any(deeper in kept for deeper in chains[iri][:chains[iri].index(namespace)])]
+        if local_names and all(map(PLAIN_LOCAL_NAME.fullmatch, local_names)):
+            kept[namespace] = candidates[namespace]
+    return {name: namespace for namespace, name in sorted(kept.items(), key=lambda item: item[1])}
+
+
+def folder_prefix_name(folder: str) -> str | None:
+    """A prefix name for a folder below a project prefix ('data-000-quote'), or None if none is valid."""
+    bases = [(namespace, name) for name, namespace in PREFIXES.items() if folder.startswith(namespace)]
+    if not bases:
+        return None
+    namespace, name = max(bases, key=lambda base: len(base[0]))
+    path = folder[len(namespace):].strip("/").split("/")
+    candidate = "-".join([name, *path])
+    return candidate if len(path) <= FOLDER_PREFIX_MAX_DEPTH and PREFIX_NAME.fullmatch(candidate) else None
 
 
 RESULT_FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV,
@@ -121,7 +327,7 @@ RESULT_FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV
 def write_results(results, output: IO[bytes], format_name: str) -> None:
     """Write query results as a table, JSON, CSV or TSV (graphs as Turtle)."""
     if isinstance(results, QueryTriples):
-        serialize(results, output, RdfFormat.TURTLE, prefixes=PREFIXES)
+        write_readable(results, output, RdfFormat.TURTLE)
     elif format_name in RESULT_FORMATS:
         results.serialize(output, RESULT_FORMATS[format_name])
     elif isinstance(results, QueryBoolean):

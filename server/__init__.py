@@ -7,6 +7,7 @@ from flask import Flask
 from pyoxigraph import Store
 
 from .executor import Executor
+from .generation import open_reader
 from . import linked_data, ui
 from .jsonld import context_url, jsonld_blueprint, load_context, prefixes
 from .sparql import build_id, limits_from, new_cache, settings_from, sparql_blueprint
@@ -15,15 +16,18 @@ from .watchdog import Watchdog
 
 def create_app(store: Store | None = None, store_path: str | Path | None = None,
                config: dict | None = None) -> Flask:
-    """Create the Flask app serving one store, given as an open Store or a path opened read-only."""
+    """Create the Flask app serving one store, given as an open Store or a store path (its current generation)."""
+    reader = None
     if store is None:
         if store_path is None:
             raise ValueError("create_app needs a store or a store_path")
-        store = Store.read_only(str(store_path))
+        reader = open_reader(Path(store_path))
+        store = reader.store
     app = Flask(__name__)
+    app.extensions["adekg_reader"] = reader  # holds the generation's READERS.lock as long as the app lives
     app.config.update({"MAX_CONTENT_LENGTH": 1_000_000, **(config or {})})
     app.extensions["adekg_store"] = store
-    app.extensions["adekg_build"] = app.config.get("ADEKG_BUILD_ID") or build_id(store_path)
+    app.extensions["adekg_build"] = app.config.get("ADEKG_BUILD_ID") or build_id(reader and reader.generation)
     app.extensions["adekg_executor"] = Executor()
     app.extensions["adekg_watchdog"] = Watchdog()
     app.extensions["adekg_cache"] = new_cache()

@@ -1,7 +1,7 @@
 """graph/build.py and graph/store.py: named graphs, provenance, atomic swap, CLI contract."""
 import pytest
 
-from graph.store import open_store
+from graph.store import current_generation, open_store
 from graph.terms import BUILD_GRAPH, IMPORTS_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, RULES_GRAPH, source_graph
 
 from .conftest import DOCUMENTS, ONTOLOGY, adekg, edit_record, select
@@ -38,14 +38,15 @@ def test_each_graph_has_provenance_from_its_files(store):
 
 
 def test_build_writes_a_generation_and_links_it(built_store):
-    assert built_store.is_symlink()
-    assert built_store.resolve().parent.name == ".generations"
+    assert (built_store / "current").is_symlink()
+    generation = current_generation(built_store)
+    assert generation.parent == built_store / "generations" and (generation / "COMPLETE").is_file()
 
 
 def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(tmp_path, seeds_copy):
     store_path = tmp_path / "store"
     adekg("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy), check=True)
-    before = store_path.resolve()
+    before = current_generation(store_path)
     text = next(seeds_copy.glob("000_*.txt"))
     text.write_text(text.read_text(encoding="utf-8").replace("(1366 units/L)", "(1367 units/L)"), encoding="utf-8")
 
@@ -54,7 +55,7 @@ def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(tmp_pa
     assert result.returncode != 0
     reason = result.stderr.strip().splitlines()[-1]
     assert "000_d2d347646c1aa5a0.yaml" in reason and "quote not found" in reason and "1366" in reason
-    assert store_path.resolve() == before
+    assert current_generation(store_path) == before
     rows = select(open_store(store_path), LDH_QUERY)
     assert [float(row["value"]) for row in rows] == [1366.0]
 
@@ -63,8 +64,8 @@ def test_a_second_build_replaces_the_store_and_prunes_old_generations(tmp_path):
     store_path = tmp_path / "store"
     for _ in range(3):
         adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
-    generations = list((tmp_path / ".generations").iterdir())
-    assert len(generations) == 2 and store_path.resolve() in [g.resolve() for g in generations]
+    generations = list((store_path / "generations").iterdir())
+    assert len(generations) == 2 and current_generation(store_path) in generations
     assert select(open_store(store_path), LDH_QUERY)
 
 
@@ -138,11 +139,11 @@ def existing_store(tmp_path_factory):
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input_fails_with_one_line_and_loses_nothing(existing_store, seeds_copy, case):
     breaker, file_name, problem = BAD_INPUTS[case]
-    before = existing_store.resolve()
+    before = current_generation(existing_store)
     breaker(seeds_copy)
     result = adekg("build", "--no-reason", "--quiet", "--store", str(existing_store), "--seeds", str(seeds_copy))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and file_name in lines[0] and problem in lines[0], result.stderr
-    assert existing_store.resolve() == before
+    assert current_generation(existing_store) == before
     assert select(open_store(existing_store), LDH_QUERY)
