@@ -4,9 +4,9 @@ Shape (docs/api.schema.json): every node is an object with `id` (string), `type`
 (string, when it has one) and one key per property, named without prefixes. A key holds a single value if its
 property is an owl:FunctionalProperty in the ontology, else always a list. Literals are JSON numbers, booleans
 or strings; links are objects (the node embedded where it is first reached, later `{"id": ...}`); every evidence
-quote is embedded in full wherever a fact cites it. The document is {"@context": ..., "graph": [root, ...]}: the
-root first, then the facts no link from the root reaches (claims known only by their quote). It carries its own @context inline, so a JSON-LD
-processor expands it with no network at all.
+quote is embedded in full wherever a fact cites it. The document is {"@context": ..., "graph": [root, ...]}:
+the root first, then the facts no link from the root reaches (claims known only by their quote). It carries
+its own @context inline, so a JSON-LD processor expands it with no network at all.
 """
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ class Builder:
         return name
 
     def value(self, predicate: str, value, key: str, mode: int, pending: list):
-        """A JSON literal, an embedded node (a quote at every fact citing it, a fact where first reached) or a reference."""
+        """A JSON literal, an embedded node (a quote at each citing fact, a fact where first reached), or a reference."""
         if isinstance(value, Literal):
             self.datatypes[key].add(value.datatype.value if value.datatype else XSD + "string")
             return literal_value(value)
