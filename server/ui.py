@@ -9,6 +9,7 @@ from pyoxigraph import BlankNode, NamedNode, QueryBoolean, QuerySolutions
 
 from .guard import Timeout, guarded, stopped_message
 from .linked_data import IRI_BASE
+from .results import dataset_of, syntax_message
 
 ui_blueprint = Blueprint("ui", __name__)
 
@@ -68,10 +69,11 @@ def show_results(query: str, options: dict) -> Response:
     base = config.get("IRI_BASE", IRI_BASE)
     public = config.get("PUBLIC_BASE") or request.script_root + "/"
     max_rows, timeout = settings["ADEKG_HTML_ROWS"], settings["ADEKG_QUERY_TIMEOUT"]
+    store, options = dataset_of(store, query, options, current_app.extensions["adekg_limits"].union)
     try:
         header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
     except SyntaxError as error:
-        return render_error_page(query, f"malformed query: {error}".splitlines()[0], 400)
+        return render_error_page(query, f"malformed query: {syntax_message(query, error)}", 400)
     except Timeout:
         return render_error_page(query, stopped_message(timeout), 503)
     except (OSError, ValueError, TypeError, RuntimeError) as error:

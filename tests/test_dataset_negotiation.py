@@ -152,3 +152,14 @@ def test_cli_parse_error_names_the_prefix(tmp_path):
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "prefix `nope:` is not declared (line 1, column 21)" in result.stderr
     assert "(parser: error at 1:" in result.stderr
+
+
+def test_html_results_use_the_same_dataset(client):
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    once = client.get("/sparql", query_string={"query": f"SELECT ?o WHERE {{ <{EX}s> <{EX}title> ?o }}"}, headers=browser)
+    assert once.status_code == 200 and once.mimetype == "text/html"
+    assert once.get_data(as_text=True).count(f"{EX}t<") == 1
+    none = client.get("/sparql", query_string={"query": "SELECT ?s FROM <urn:x:none> WHERE { ?s ?p ?o }"}, headers=browser)
+    assert none.status_code == 200 and f"{EX}a<" not in none.get_data(as_text=True)
+    bad = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ade:x ?o }"}, headers=browser)
+    assert bad.status_code == 400 and "prefix `ade:` is not declared" in bad.get_data(as_text=True)
