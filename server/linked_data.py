@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -31,6 +32,7 @@ GRAPH_FORMATS = {"ttl": ("text/turtle", RdfFormat.TURTLE), "nt": ("application/n
                  "rdf": ("application/rdf+xml", RdfFormat.RDF_XML), "jsonld": ("application/ld+json", None),
                  "nq": ("application/n-quads", RdfFormat.N_QUADS), "trig": ("application/trig", RdfFormat.TRIG)}
 INVERSE_LIMIT = 500
+FOLDER_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")  # a valid PN_PREFIX that ends in no '.'
 QUERIES = Path(__file__).resolve().parent / "queries"
 
 
@@ -177,6 +179,21 @@ def api_response(store, triples: list[Triple], root: str) -> bytes:
     return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+def folder_prefixes(items, iri_base: str) -> dict[str, str]:
+    """Prefixes for the folders of path-like data IRIs (`d000-observation:` for data/000/observation/), so that
+    Turtle writes `d000-observation:ldh` instead of `data:000\\/observation\\/ldh`."""
+    data = iri_base + "data/"
+    found = {}
+    for item in items:
+        for term in (item.subject, item.object):
+            if isinstance(term, NamedNode) and term.value.startswith(data):
+                folder = term.value[:term.value.rindex("/") + 1]
+                name = "d" + folder[len(data):-1].replace("/", "-")
+                if len(folder) > len(data) and FOLDER_PREFIX.fullmatch(name):
+                    found[name] = folder
+    return found
+
+
 def to_nquads(triples: list[Triple]) -> str:
     """N-Triples text for a list of triples."""
     return serialize(triples, format=RdfFormat.N_TRIPLES).decode("utf-8")
@@ -195,7 +212,8 @@ def rdf_response(triples: list[Triple], name: str, formats: dict, root: str | No
             document = compact(expanded_nodes(to_nquads(triples)), context, url, inline)
         response = jsonld_response(document)
     else:
-        response = Response(serialize(triples, format=rdf_format, prefixes=known), mimetype=media)
+        names = {**known, **folder_prefixes(triples, iri_base)}
+        response = Response(serialize(triples, format=rdf_format, prefixes=names), mimetype=media)
     response.headers["Vary"] = "Accept"
     return response
 
@@ -331,9 +349,10 @@ def graph_store() -> Response:
     if name == "jsonld":
         triples = [t if isinstance(t, Triple) else Triple(t.subject, t.predicate, t.object) for t in items]
         return rdf_response(triples, name, GRAPH_FORMATS)
-    _, _, _, known = settings()
+    _, iri_base, _, known = settings()
     media, rdf_format = GRAPH_FORMATS[name]
-    response = Response(serialize(items, format=rdf_format, prefixes=known), mimetype=media)
+    response = Response(serialize(items, format=rdf_format, prefixes={**known, **folder_prefixes(items, iri_base)}),
+                        mimetype=media)
     response.headers["Vary"] = "Accept"
     return response
 

@@ -166,3 +166,13 @@ def test_context_is_json_ld_1_0(client):
     assert "@version" not in context["@context"]
     jsonld.expand({"@context": context["@context"], "@id": BASE + "x", "label": "x"},
                   {"processingMode": "json-ld-1.0"})
+
+
+@pytest.mark.parametrize("path", ["/doc/data/000/patient?format=ttl",
+                                  "/rdf-graphs?graph=https://w3id.org/adekg/graph/source/000&format=ttl"])
+def test_turtle_names_need_no_escaped_slash(client, path):
+    from pyoxigraph import RdfFormat, parse
+    turtle = client.get(path).data
+    assert b"\\/" not in turtle and b"d000-observation:" in turtle
+    n_triples = client.get(path.replace("format=ttl", "format=nt")).data
+    assert set(parse(turtle, RdfFormat.TURTLE)) == set(parse(n_triples, RdfFormat.N_TRIPLES))
