@@ -105,6 +105,11 @@ def union_view(store, cache: dict, with_named_graphs: bool) -> Store:
     return cache[name]
 
 
+def prepare(store, limits: Limits) -> None:
+    """Make the union view of a freshly opened store now, so that its first query does not wait for it."""
+    union_view(store, limits.union, with_named_graphs=False)
+
+
 def dataset_of(store, query: str, options: dict, cache: dict) -> tuple[object, dict]:
     """The store and options that give the query its dataset: the protocol's, else its FROM, else the union."""
     if not options.get("use_default_graph_as_union"):
