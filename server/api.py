@@ -104,6 +104,17 @@ def literal_value(literal: Literal):
     return literal.value
 
 
+def value_order(link: tuple[str, object]) -> tuple:
+    """Sort key of a (property, value) pair: by property, then numbers by value and anything else by its text."""
+    predicate, value = link
+    if isinstance(value, Literal) and value.datatype is not None and value.datatype.value in INTEGERS | NUMBERS:
+        try:
+            return predicate, 0, float(value.value), ""
+        except ValueError:
+            pass
+    return predicate, 1, 0.0, str(value)
+
+
 def node_id(term) -> str:
     """The id of a node: its IRI, or _:label for a blank node."""
     return "_:" + term.value if isinstance(term, BlankNode) else term.value
@@ -120,6 +131,8 @@ class Builder:
             self.outgoing[triple.subject].append((triple.predicate.value, triple.object))
             if not isinstance(triple.object, Literal) and triple.predicate.value != RDF_TYPE:
                 self.incoming[triple.object].append((triple.predicate.value, triple.subject))
+        for links in self.outgoing.values():
+            links.sort(key=value_order)  # the same document whatever order the store returns statements in
         self.placed: set = set()
         self.quoted = {o for links in self.outgoing.values() for p, o in links if p in (EVIDENCE, SOURCE_TEXT)}
         self.context: dict = {"id": "@id", "type": "@type", "graph": "@graph"}

