@@ -131,7 +131,7 @@ def case_statements(store, iri_base: str, document: str) -> list[Triple]:
     root = iri_base + "data/" + document
     query = current_app.extensions["adekg_ld_queries"]["case-statements"]
     # The in-memory union view (its default graph) scans about five times faster than the store's union.
-    view = union_view(store, current_app.extensions["adekg_limits"].union, with_named_graphs=False)
+    view = union_view(store, current_app.extensions["adekg_limits"].union)
     rows = view.query(query, substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
     triples = [Triple(row["s"], row["p"], row["o"]) for row in rows]
     described = {triple.subject for triple in triples}
