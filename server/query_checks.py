@@ -14,6 +14,8 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef, Variable
 
+from .results import syntax_message
+
 __all__ = ["Refused", "check_query", "check_depth", "check_form_encoding", "is_update", "refusal_of_malformed",
            "service_targets", "decoded"]
 
@@ -174,7 +176,7 @@ def refusal_of_malformed(query: str, error: SyntaxError) -> Refused:
     """What to answer for a text the engine could not parse as a query: 403 for an update, else 400."""
     if is_update(query):
         return Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
-    return Refused(400, f"malformed query: {error}")
+    return Refused(400, f"malformed query: {syntax_message(query, error)}")
 
 
 def check_form_encoding(raw: bytes, where: str) -> None:

@@ -104,7 +104,9 @@ def read_request() -> tuple[str | None, dict]:
         raise Refused(400, f"exactly one 'query' parameter is allowed, got {len(queries)}")
     # getlist, not get: MultiDict.get builds (and swallows) an exception for every missing key
     dataset = {"default-graph-uri": params.getlist("default-graph-uri"),
-               "named-graph-uri": params.getlist("named-graph-uri"), "format": first(params.getlist("format")),
+               "named-graph-uri": params.getlist("named-graph-uri"),
+               # every client's name for the result format (SPARQLWrapper sends all three, some twice)
+               "format": tuple(params.getlist("format") + params.getlist("output") + params.getlist("results")),
                "context": first(params.getlist("context")) or "inline"}
     if dataset["context"] not in ("inline", "url"):
         raise Refused(400, f"context={dataset['context']!r}: use 'inline' (the default) or 'url' for JSON-LD results")
@@ -163,10 +165,10 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     options = {**dataset_options(dataset), "base_iri": endpoint}  # relative IRIs resolve against the endpoint
     accept, format_param = request.headers.get("Accept"), dataset["format"]
     html_results = extensions.get("adekg_html_results")
-    if html_results is not None and format_param is None and prefers_html(accept):
+    if html_results is not None and not format_param and prefers_html(accept):
         return html_results(query, options, federated)
     etag = etag_for(extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
-                    accept or "", format_param or "")
+                    accept or "", repr(format_param))
     if not_modified(etag):
         return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
     cache = extensions["adekg_cache"]
@@ -178,7 +180,7 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     capped_query, capped = cap_rows(query, max_rows)
     limits = extensions["adekg_limits"]
     if dataset["context"] == "url":
-        limits = replace(limits, inline_context=False)
+        limits = replace(limits, inline_context=False, context_url=request.url_root + "context/v1.jsonld")
     timeout = settings["ADEKG_QUERY_TIMEOUT"]
     try:
         media_type, spool = guarded(lambda: evaluate(store, capped_query, options, accept, format_param, limits),
@@ -250,6 +252,8 @@ def sparql() -> Response:
     try:
         query, dataset = read_request()
         if query is None:
+            if dataset["default-graph-uri"] or dataset["named-graph-uri"]:
+                raise Refused(400, "default-graph-uri/named-graph-uri given but no 'query' parameter")
             if request.method in ("GET", "HEAD"):
                 return describe_service(store)
             raise Refused(400, "no 'query' parameter in the request")

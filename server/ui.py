@@ -11,6 +11,7 @@ from .guard import Timeout, guarded, stopped_message
 from .linked_data import IRI_BASE
 from .links import href_for
 from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
+from .results import dataset_of, syntax_message
 
 ui_blueprint = Blueprint("ui", __name__)
 
@@ -87,6 +88,7 @@ def show_results(query: str, options: dict, federated: bool = False) -> Response
     base = config.get("IRI_BASE", IRI_BASE)
     public = config.get("PUBLIC_BASE") or request.script_root + "/"
     max_rows, timeout = settings["ADEKG_HTML_ROWS"], settings["ADEKG_QUERY_TIMEOUT"]
+    store, options = dataset_of(store, query, options, current_app.extensions["adekg_limits"].union)
     try:
         header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
     except SyntaxError as error:
