@@ -9,6 +9,7 @@ from .terms import DRUG, MECH, TEST, expand_curie
 
 CURIE_FIELDS = {"term", "feature_terms", "extra_terms", "event_term", "drug_class", "cause_of_death"}
 KEY_FIELDS = {"drug": (DRUG, "drug"), "suspect_drugs": (DRUG, "drug"), "drugs": (DRUG, "drug"),
+              "implicates_drugs": (DRUG, "drug"), "measured_drug": (DRUG, "drug"),
               "test": (TEST, "lab test"), "mechanism": (MECH, "mechanism")}
 # Sections whose ids other facts may refer to; ids must be unique across all of them.
 REFERABLE = ("findings", "observations", "interventions", "adverse_events", "conditions",
@@ -22,6 +23,13 @@ LOCAL_REFERENCES = [
     ("dechallenges", "event", ("adverse_events",)),
     ("rechallenges", "event", ("adverse_events",)),
     ("exposures", "regimen", ("regimens",)),
+    ("adverse_events", "manifestation_of", ("adverse_events",)),
+    ("adverse_events", "onset_after", ("exposures",)),
+    ("adverse_events", "onset_before", ("exposures",)),
+    ("placebo_challenges", "event", ("adverse_events",)),
+    ("dose_responses", "event", ("adverse_events",)),
+    ("previous_reactions", "event", ("adverse_events",)),
+    ("previous_reactions", "earlier", ("adverse_events", "findings")),
 ]
 
 
