@@ -30,6 +30,8 @@ LOCAL_REFERENCES = [
     ("dose_responses", "event", ("adverse_events",)),
     ("previous_reactions", "event", ("adverse_events",)),
     ("previous_reactions", "earlier", ("adverse_events", "findings")),
+    ("adverse_events", ("first_symptoms", "began_during_or_after"), ("exposures",)),
+    ("adverse_events", ("first_symptoms", "began_before"), ("exposures",)),
 ]
 
 
@@ -89,10 +91,14 @@ def check_local_references(record: Record) -> int:
     count = 0
     for section, field, targets in LOCAL_REFERENCES:
         for index, item in enumerate(data.get(section, [])):
-            values = item.get(field, [])
+            path = field if isinstance(field, tuple) else (field,)
+            values = item
+            for key in path:
+                values = values.get(key, {}) if isinstance(values, dict) else {}
+            values = values or []
             for position, local_id in enumerate(values if isinstance(values, list) else [values]):
                 if owner.get(local_id) not in targets:
-                    where = (section, index, field) + ((position,) if isinstance(values, list) else ())
+                    where = (section, index, *path) + ((position,) if isinstance(values, list) else ())
                     raise RecordError(f"{local_id!r} does not name an item of {' or '.join(targets)}",
                                       file=str(record.path), place=record.place(where))
                 count += 1

@@ -126,6 +126,10 @@ def test_an_extra_supporting_case_raises_the_skin_risk(store, hermit_quads):
     extra = [triple(event, RDF_TYPE, ADE + "AdverseEvent", graph), triple(event, RDF_TYPE, OBO + "HP_0040189", graph),
              triple(event, ADE + "suspectDrug", "https://w3id.org/adekg/drug/carfilzomib", graph)]
     memory = rerun(store, hermit_quads, add=extra)
+    # Two members now, but seed 001 declines the class: "cross-allergic reactions may not necessarily occur".
+    assert grade(memory, PI_SKIN) == [ADE + "ClassGeneralisationRefused"]
+    refusal = DATA + "001/claim/ixazomib-bortezomib-no-necessary-cross-reaction"
+    memory = rerun(store, hermit_quads, add=extra, drop=lambda q: q.subject.value == refusal)
     assert grade(memory, PI_SKIN) == [ADE + "ClassSignal"]
 
 
@@ -375,7 +379,7 @@ def test_defect_7_a_pooled_count_is_not_credited_to_each_drug(store):
 
 def test_defect_8_less_neuropathy_is_no_support_and_neuropathy_is_one_risk(store):
     # 000: "ixazomib is associated with less frequent and less severe peripheral neuropathy [16, 17]".
-    risks = value(store, """SELECT ?r WHERE { ?r ade:riskDrugClass ade:ProteasomeInhibitor ;
+    risks = value(store, """SELECT ?r WHERE { ?r a ade:ClassLevelRisk ; ade:riskDrugClass ade:ProteasomeInhibitor ;
         ade:riskEventType ?t . VALUES ?t { obo:HP_0009830 obo:MONDO_0005244 } }""")
     assert risks == [INF + "class-risk/ProteasomeInhibitor/HP_0009830"]
     members = value(store, f"""SELECT ?d WHERE {{ <{risks[0]}> ade:hasMemberEvidence ?m . ?m ade:memberDrug ?d ;
@@ -416,3 +420,10 @@ def test_defect_11_claims_and_risks_name_one_class_iri_with_its_atc_and_chebi_so
 ])
 def test_defect_11_class_risks_for_every_class_the_seeds_give_evidence_for(store, risk, expected):
     assert grade(store, INF + "class-risk/" + risk) == [ADE + expected]
+
+
+def test_explain_shows_the_first_symptoms_quote_behind_a_time_to_onset_answer(built_store):
+    # 002: cyclophosphamide preceded "intermittently forgetful and confused"; the answer's chain ends in that quote.
+    result = adekg("explain", "--store", str(built_store), PML["cyclophosphamide"] + "/naranjo/2", check=True)
+    assert "by rule rule:62-naranjo-item-2" in result.stdout
+    assert "intermittently forgetful and confused" in result.stdout and "quote 002_" in result.stdout
