@@ -21,6 +21,11 @@ def env_path(name: str, default: Path) -> Path:
     return Path(os.environ.get(name) or default)
 
 
+def default_cache() -> Path:
+    """The user's cache folder for adekg (XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "adekg"
+
+
 def parser() -> argparse.ArgumentParser:
     """Build the argument parser for every sub-command."""
     # -q/-v are accepted before or after the sub-command; SUPPRESS keeps one from resetting the other.
@@ -47,9 +52,15 @@ def parser() -> argparse.ArgumentParser:
                              help="ontology folder (env ADEKG_ONTOLOGY)")
         return command
 
-    build_command = with_inputs(with_store(command("build", "build the store from seeds and ontology")))
+    def with_cache(command):
+        command.add_argument("--reasoner-cache", type=Path, default=env_path("ADEKG_REASONER_CACHE", default_cache()),
+                             help="folder keeping HermiT's verdict on the ontology, keyed by the SHA-256 of its inputs "
+                                  "(env ADEKG_REASONER_CACHE; default ~/.cache/adekg)")
+        return command
+
+    build_command = with_cache(with_inputs(with_store(command("build", "build the store from seeds and ontology"))))
     build_command.add_argument("--no-reason", action="store_true", help="skip the reasoning stage (HermiT + rules)")
-    reason_command = with_store(command("reason", "recompute the inferences of an existing store"))
+    reason_command = with_cache(with_store(command("reason", "recompute the inferences of an existing store")))
     reason_command.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
                                 help="ontology folder with the rules (env ADEKG_ONTOLOGY)")
     explain_command = with_store(command("explain", "print how an inferred statement was derived, down to quotes"))
@@ -62,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     query_command = with_store(command("query", "run a SPARQL query"))
     query_command.add_argument("query", help="the query text, or @file.rq")
     query_command.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv"])
-    serve = with_inputs(with_store(command("serve", "build if needed, then serve read-only")))
+    serve = with_cache(with_inputs(with_store(command("serve", "build if needed, then serve read-only"))))
     serve.add_argument("--host", default=os.environ.get("ADEKG_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("ADEKG_PORT", "5000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")))
@@ -105,13 +116,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_build(args, progress) -> int:
     """adekg build."""
-    build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason)
+    build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason,
+                      reasoner_cache=args.reasoner_cache)
     return 0
 
 
 def run_reason(args, progress) -> int:
     """adekg reason."""
-    build_stage.rereason(args.store, args.ontology, progress)
+    build_stage.rereason(args.store, args.ontology, progress, args.reasoner_cache)
     return 0
 
 
@@ -158,7 +170,7 @@ def run_query(args, progress) -> int:
 def run_serve(args, progress) -> int:
     """adekg serve: build the store if there is none, then hand over to gunicorn."""
     if not args.store.exists():
-        build_stage.build(args.store, args.seeds, args.ontology, progress)
+        build_stage.build(args.store, args.seeds, args.ontology, progress, reasoner_cache=args.reasoner_cache)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     if gunicorn is None:
         raise AdekgError("gunicorn is not installed (pip install -e .)")
