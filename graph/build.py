@@ -14,17 +14,18 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from . import __version__
-from .identifiers import check_identifiers
+from .errors import raise_all
+from .identifiers import identifier_problems
 from .mapping import record_quads
 from .ontology import declared_terms, load_ontology_graph
-from .quotes import QuoteMatch, check_quotes
+from .quotes import QuoteMatch, locate_quotes
 from .reason import is_reasoning_quad, reason
-from .records import Record, load_records
+from .records import Record, read_records
 from .store import bulk_write, discard, new_generation, open_store, publish
 from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
                     XSD, source_graph)
-from .units import check_units
-from .validate import check_shapes, load_shapes
+from .units import declared_test_kinds, unit_problems
+from .validate import load_shapes, shape_problems
 
 ONTOLOGY_FILE = "adekg.owl"
 IMPORTS_DIR = "imports"
@@ -95,27 +96,37 @@ class CheckedCase:
 
 
 def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress) -> tuple[list[CheckedCase], rdflib.Graph]:
-    """Run the stages up to and including SHACL validation; return the mapped cases and the ontology."""
+    """Run the stages up to and including SHACL validation; return the mapped cases and the ontology.
+
+    Every problem of every stage is collected and raised together (as Problems) at the end; a record with
+    a problem in an early stage is not mapped, so its SHACL violations show once that problem is fixed.
+    """
     started = progress.begin("load", f"reading records from {seeds_dir}")
-    records = load_records(seeds_dir)
-    progress.stage("load", f"{len(records)} records from {seeds_dir}", started)
+    records, errors = read_records(seeds_dir)
+    progress.stage("load", f"{len(records)} records from {seeds_dir}{problem_count(errors)}", started)
 
     started = progress.begin("ontology", f"reading {ontology_dir}")
     ontology = load_ontology_graph(ontology_dir)
     declared = declared_terms(ontology)
+    test_kinds = declared_test_kinds(ontology)
     progress.stage("ontology", f"{len(ontology)} triples, {len(declared)} declared terms", started)
 
     started = progress.begin("check", "quotes, units and identifiers")
-    cases, quote_count = [], 0
+    cases, quote_count, check_errors = [], 0, []
     for record in records:
-        matches = check_quotes(record)
-        units = check_units(record)
-        identifiers = check_identifiers(record, declared)
+        matches, quote_errors = locate_quotes(record)
+        units, unit_errors = unit_problems(record, test_kinds)
+        identifiers, identifier_errors = identifier_problems(record, declared)
+        record_errors = quote_errors + unit_errors + identifier_errors
         quote_count += len(matches)
-        progress.detail(f"{record.name}: {len(matches)} quotes, {units} units, {identifiers} identifiers")
-        cases.append(CheckedCase(record, matches))
-    progress.stage("check", f"{quote_count} distinct quotes found in their texts; units and identifiers known",
-                   started)
+        progress.detail(f"{record.name}: {len(matches)} quotes, {units} units, {identifiers} identifiers"
+                        f"{problem_count(record_errors)}")
+        check_errors += record_errors
+        if not record_errors and not record.problems:
+            cases.append(CheckedCase(record, matches))
+    progress.stage("check", f"{quote_count} distinct quotes found in their texts; units and identifiers "
+                   + (f"checked{problem_count(check_errors)}" if check_errors else "known"), started)
+    errors += check_errors
 
     started = progress.begin("map", f"{len(cases)} records to RDF")
     for case in cases:
@@ -124,12 +135,20 @@ def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress) -> tu
     progress.stage("map", f"{sum(len(case.quads) for case in cases)} quads", started)
 
     started = progress.begin("validate", f"{len(cases)} graphs against the SHACL shapes")
-    shapes = load_shapes(ontology_dir)
+    shapes, shape_errors = load_shapes(ontology_dir), []
     for done, case in enumerate(cases, 1):
-        check_shapes(quads_to_rdflib(case.quads), ontology, shapes, case.record.name)
+        shape_errors += shape_problems(quads_to_rdflib(case.quads), ontology, shapes, case.record.name)
         progress.count("validate", done, len(cases), "graphs")
-    progress.stage("validate", f"{len(cases)} graphs conform to {ontology_dir / 'shapes.ttl'}", started)
+    conforming = len(cases) - len({error.file for error in shape_errors})
+    progress.stage("validate", f"{conforming} of {len(cases)} graphs conform to {ontology_dir / 'shapes.ttl'}"
+                   f"{problem_count(shape_errors)}", started)
+    raise_all(errors + shape_errors)
     return cases, ontology
+
+
+def problem_count(errors: list) -> str:
+    """', 3 problems' for a progress line, or nothing when there are none."""
+    return f", {len(errors)} problem{'s' if len(errors) != 1 else ''}" if errors else ""
 
 
 def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 from . import build as build_stage
-from .errors import AdekgError, StoreError, ValidationError
+from .errors import AdekgError, StoreError
 from .explain import explain
+from .ontology import load_ontology_graph
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
+from .terms import CURIE_FIELDS, KEY_FIELDS, KEY_KINDS, record_terms, resolve_kind, term_kinds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +68,11 @@ def parser() -> argparse.ArgumentParser:
     explain_command = with_store(command("explain", "print how an inferred statement was derived, down to quotes"))
     explain_command.add_argument("iri", help="IRI (or CURIE with a known prefix) of an inferred node or inference")
     with_inputs(command("validate", "check records, quotes and shapes; write nothing"))
+    terms_command = command("terms", "list the keys and CURIEs a record may use, with labels and IRIs")
+    terms_command.add_argument("kind", nargs="?", help=f"one of {', '.join(term_kinds())}; none for a summary")
+    terms_command.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
+                               help="ontology folder (env ADEKG_ONTOLOGY)")
+    terms_command.add_argument("--format", default="table", choices=["table", "tsv"])
     export_command = with_store(command("export", "write the graph in an RDF syntax"))
     export_command.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS))
     export_command.add_argument("--graph", help="IRI of one named graph to export")
@@ -92,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
                        help="comma-separated endpoint IRIs that SERVICE may call; none by default (env ADEKG_SERVICE_ALLOW)")
     serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
                        help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
+    serve.add_argument("--max-depth", type=int, default=int(os.environ.get("ADEKG_MAX_DEPTH", "128")),
+                       help="deepest bracket nesting a query may have, else 400; 0 for none (env ADEKG_MAX_DEPTH)")
     return main
 
 
@@ -102,12 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     progress = build_stage.Progress(0 if quiet else 2 if verbose else 1)
     try:
         return COMMANDS[args.command](args, progress)
-    except ValidationError as error:
-        for line in error.report:
-            print("  " + line, file=sys.stderr)
-        print(f"adekg: {error.one_line()}", file=sys.stderr)
     except AdekgError as error:
-        print(f"adekg: {error.one_line()}", file=sys.stderr)
+        for problem in error.each():
+            print(f"adekg: {problem.one_line()}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped reading: not an error of ours; silence the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("adekg: interrupted", file=sys.stderr)
         return 130
@@ -139,6 +149,45 @@ def run_validate(args, progress) -> int:
     if progress.level:
         print(f"valid: {count} quads would be written", file=sys.stderr)
     return 0
+
+
+def run_terms(args, progress) -> int:
+    """adekg terms."""
+    ontology = load_ontology_graph(args.ontology)
+    if args.kind is None:
+        rows = [(kind, str(len(record_terms(ontology, kind))), ", ".join(fields_taking(kind)))
+                for kind in term_kinds()]
+        write_rows(("kind", "terms", "record fields"), rows, args.format)
+        if args.format == "table":
+            print("\n`adekg terms KIND` lists the terms of one kind.")
+        return 0
+    kind = resolve_kind(args.kind)
+    if kind is None:
+        raise AdekgError(f"unknown kind of term {args.kind!r} (one of {', '.join(term_kinds())})")
+    terms = record_terms(ontology, kind)
+    if kind == "test":
+        write_rows(("key", "label", "IRI", "quantity kind"), terms, args.format)
+    else:
+        write_rows(("key" if kind in KEY_KINDS else "CURIE", "label", "IRI"), [term[:3] for term in terms], args.format)
+    return 0
+
+
+def fields_taking(kind: str) -> list[str]:
+    """The record fields whose values are terms of a kind (the CURIE fields for every CURIE prefix)."""
+    if kind in KEY_KINDS:
+        return [field for field, field_kind in KEY_FIELDS.items() if field_kind == kind]
+    return list(CURIE_FIELDS)
+
+
+def write_rows(header: tuple[str, ...], rows: list[tuple[str, ...]], output_format: str) -> None:
+    """Print rows under a header, as aligned columns or as tab-separated values."""
+    if output_format == "tsv":
+        for row in (header, *rows):
+            print("\t".join(row))
+        return
+    widths = [max(len(str(row[column])) for row in (header, *rows)) for column in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 def run_export(args, progress) -> int:
@@ -179,7 +228,7 @@ def run_serve(args, progress) -> int:
               "ADEKG_MAX_TRIPLES": args.max_triples, "ADEKG_MAX_ROWS": args.max_rows,
               "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
               "ADEKG_SERVICE_ALLOW": [iri.strip() for iri in args.service_allow.split(",") if iri.strip()],
-              "ADEKG_CACHE_ENTRIES": args.cache}
+              "ADEKG_CACHE_ENTRIES": args.cache, "ADEKG_MAX_DEPTH": args.max_depth}
     app = f"server:create_app(store_path={store!r}, config={config!r})"
     # Sync workers: a query past --timeout is answered 503 by the worker, which then exits and is replaced;
     # gunicorn's own timeout is only a backstop behind that.
@@ -193,7 +242,7 @@ def run_serve(args, progress) -> int:
 
 
 COMMANDS = {"build": run_build, "reason": run_reason, "explain": run_explain, "validate": run_validate,
-            "export": run_export, "query": run_query, "serve": run_serve}
+            "terms": run_terms, "export": run_export, "query": run_query, "serve": run_serve}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, Variable, serialize
 
 from .jsonld import compact, context_url, expanded_nodes, framed_document, jsonld_response
+from .links import href_for
 
 linked_data_blueprint = Blueprint("linked_data", __name__)
 
@@ -66,6 +68,14 @@ def negotiate(formats: dict) -> tuple[str | None, Response | None]:
             return None, plain(406, "nothing acceptable for this Accept header; offered: " + ", ".join(by_type))
         return next(iter(formats)), None
     return by_type[best], None
+
+
+def named_node(iri: str, what: str) -> NamedNode | Response:
+    """The IRI as a NamedNode, or a 400 text/plain response naming what is wrong with it."""
+    try:
+        return NamedNode(iri)
+    except ValueError as error:
+        return plain(400, f"invalid IRI for {what}: <{iri}> ({str(error).splitlines()[0]})")
 
 
 def known_entity(store, iri_base: str, path: str) -> bool:
@@ -170,7 +180,7 @@ def term_view(term, iri_base: str, public_base: str, known: dict, labels: dict) 
     """How the HTML page shows one RDF term: text, link target, datatype or language."""
     if isinstance(term, NamedNode):
         iri = term.value
-        href = public_base + iri[len(iri_base):] if iri.startswith(iri_base) else iri
+        href = href_for(iri, iri_base, public_base)
         short = iri
         for prefix, namespace in sorted(known.items(), key=lambda item: -len(item[1])):
             if iri.startswith(namespace) and len(iri) > len(namespace):
@@ -226,7 +236,7 @@ def html_page(iri: str, triples: list[Triple]) -> Response:
     path = iri[len(iri_base):]
     graph_link = None
     if path.startswith("graph/"):
-        graph_link = request.script_root + "/rdf-graphs?graph=" + iri
+        graph_link = request.script_root + "/rdf-graphs?graph=" + quote(iri, safe=":/")
     page = render_template(
         "entity.html", iri=iri, label=label, definition=definition, path=path, graph_link=graph_link,
         types=[view(t.object) for t in own if t.predicate == RDF_TYPE],
@@ -282,7 +292,9 @@ def graph_store() -> Response:
     if error:
         return error
     if graphs:
-        graph = NamedNode(graphs[0]) if graphs[0] else None
+        graph = named_node(graphs[0], "?graph=") if graphs[0] else None
+        if isinstance(graph, Response):
+            return graph
         if graph is None or not store.contains_named_graph(graph):
             return plain(404, f"no such named graph: <{graphs[0]}>")
         if name in ("nq", "trig"):
@@ -310,6 +322,9 @@ def case_document(document: str) -> Response:
     store, iri_base, _, _ = settings()
     cache, key = current_app.extensions["adekg_ld_cache"], ("case", document, request.args.get("context") == "inline")
     if key not in cache:
+        root = named_node(iri_base + "data/" + document, "the case report")
+        if isinstance(root, Response):
+            return root
         triples = case_statements(store, iri_base, document)
         if not triples:
             return plain(404, f"no case report {document!r}")
@@ -321,7 +336,9 @@ def case_document(document: str) -> Response:
 def drug_document(key: str) -> Response:
     """The drug as one embedded JSON-LD document: its claims, events, mechanisms, risks and evidence."""
     store, iri_base, _, _ = settings()
-    drug = NamedNode(iri_base + "drug/" + key)
+    drug = named_node(iri_base + "drug/" + key, "the drug")
+    if isinstance(drug, Response):
+        return drug
     if not any(True for _ in store.quads_for_pattern(drug, None, None, None)):
         return plain(404, f"no drug {key!r}")
     cache, path = current_app.extensions["adekg_ld_cache"], ("drug", key, request.args.get("context") == "inline")
