@@ -19,6 +19,15 @@ LOCAL_REFERENCES = [
     ("dechallenges", "event", ("adverse_events",)),
     ("rechallenges", "event", ("adverse_events",)),
     ("exposures", "regimen", ("regimens",)),
+    ("adverse_events", "manifestation_of", ("adverse_events",)),
+    ("adverse_events", "onset_after", ("exposures",)),
+    ("adverse_events", "onset_before", ("exposures",)),
+    ("placebo_challenges", "event", ("adverse_events",)),
+    ("dose_responses", "event", ("adverse_events",)),
+    ("previous_reactions", "event", ("adverse_events",)),
+    ("previous_reactions", "earlier", ("adverse_events", "findings")),
+    ("adverse_events", ("first_symptoms", "began_during_or_after"), ("exposures",)),
+    ("adverse_events", ("first_symptoms", "began_before"), ("exposures",)),
 ]
 
 
@@ -98,12 +107,16 @@ def local_reference_problems(record: Record) -> tuple[int, list[RecordError]]:
     count = 0
     for section, field, targets in LOCAL_REFERENCES:
         for index, item in enumerate(items(data, section)):
-            values = item.get(field, [])
+            path = field if isinstance(field, tuple) else (field,)
+            values = item
+            for key in path:
+                values = values.get(key, {}) if isinstance(values, dict) else {}
+            values = values or []
             for position, local_id in enumerate(values if isinstance(values, list) else [values]):
                 if not isinstance(local_id, str):
                     continue
                 if owner.get(local_id) not in targets:
-                    where = (section, index, field) + ((position,) if isinstance(values, list) else ())
+                    where = (section, index, *path) + ((position,) if isinstance(values, list) else ())
                     error(f"{local_id!r} does not name an item of {' or '.join(targets)}", where)
                 count += 1
     tables = {table.get("id") for table in items(data, "tables")}

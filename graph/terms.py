@@ -47,7 +47,8 @@ CURIE_PREFIXES = {
 # The kinds of controlled key records use: the namespace of their individuals and what to call one.
 KEY_KINDS = {"drug": (DRUG, "drug"), "test": (TEST, "lab test"), "mechanism": (MECH, "mechanism")}
 # Record fields whose values are keys, with the kind of key each takes; record fields whose values are CURIEs.
-KEY_FIELDS = {"drug": "drug", "suspect_drugs": "drug", "drugs": "drug", "test": "test", "mechanism": "mechanism"}
+KEY_FIELDS = {"drug": "drug", "suspect_drugs": "drug", "drugs": "drug", "implicates_drugs": "drug",
+              "measured_drug": "drug", "test": "test", "mechanism": "mechanism"}
 CURIE_FIELDS = ("term", "feature_terms", "extra_terms", "event_term", "drug_class", "cause_of_death")
 # The annotation on a lab test naming the kind of quantity records report for it (see graph/units.py).
 QUANTITY_KIND = ADE + "quantityKind"

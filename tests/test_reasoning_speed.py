@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -65,7 +66,7 @@ def test_a_warm_build_does_not_start_java(reasoner_cache, tmp_path):
     result = build_with_path(tmp_path / "store", reasoner_cache, path_dir)
     assert result.returncode == 0, result.stderr
     assert not (path_dir / "started").exists()
-    assert "HermiT 3 new types (cached)" in result.stderr
+    assert re.search(r"HermiT \d+ new types \(cached\)", result.stderr)
 
 
 def test_a_changed_ontology_misses_the_cache_and_starts_java(reasoner_cache, tmp_path):
