@@ -47,12 +47,12 @@ def bulk_floor(store_path: Path, quarter: str, scratch: Path) -> float:
     from pyoxigraph import NamedNode, RdfFormat, Store
 
     from graph.store import open_store
-    dump = scratch / "quarter.nq"
-    open_store(store_path).dump(path=str(dump), format=RdfFormat.N_QUADS,
+    dump = scratch / "quarter.nt"
+    open_store(store_path).dump(str(dump), format=RdfFormat.N_TRIPLES,
                                 from_graph=NamedNode(f"https://w3id.org/adekg/graph/faers/{quarter}"))
     started = time.perf_counter()
     store = Store(str(scratch / "floor"))
-    store.bulk_load(path=str(dump), format=RdfFormat.N_QUADS)
+    store.bulk_load(path=str(dump), format=RdfFormat.N_TRIPLES)
     store.flush()
     return time.perf_counter() - started
 

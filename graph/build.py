@@ -16,20 +16,20 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from . import __version__
-from .errors import StoreError
-from .identifiers import check_identifiers
+from .errors import StoreError, raise_all
+from .identifiers import identifier_problems
 from .mapping import record_quads
 from .ontology import declared_terms, load_ontology_graph
-from .quotes import QuoteMatch, check_quotes
+from .quotes import QuoteMatch, locate_quotes
 from .reason import is_reasoning_quad, reason
-from .records import MAX_RECORD_BYTES, Record, load_records
+from .records import MAX_RECORD_BYTES, Record, read_records
 from .signals import SIGNALS_GRAPH, link_quads
 from .store import (INPUTS, build_lock, bulk_write, carry_graphs, current_generation, discard, mark_complete,
                     new_generation, open_store, publish)
 from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
                     RULES_GRAPH, XSD, source_graph)
-from .units import check_units
-from .validate import check_shapes, load_shapes
+from .units import declared_test_kinds, unit_problems
+from .validate import load_shapes, shape_problems
 
 ONTOLOGY_FILE = "adekg.owl"
 IMPORTS_DIR = "imports"
@@ -37,20 +37,57 @@ SOFTWARE = NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}")
 
 
 class Progress:
-    """Prints one line per stage with counts and seconds; quiet prints nothing, verbose more."""
+    """Prints a line when each stage starts and ends; on a terminal, a running count or bar for long steps.
 
-    def __init__(self, level: int = 1, stream=sys.stderr):
+    Level 0 (quiet) prints nothing, 1 the stage lines, 2 also per-record details.
+    """
+
+    REDRAW_SECONDS = 0.1
+    BAR_WIDTH = 24
+
+    def __init__(self, level: int = 1, stream=sys.stderr, live: bool | None = None):
         self.level, self.stream, self.started = level, stream, time.perf_counter()
+        self.live = level >= 1 and (stream.isatty() if live is None and hasattr(stream, "isatty") else bool(live))
+        self.drawn_at, self.drawn = 0.0, False
+
+    def begin(self, name: str, detail: str = "") -> float:
+        """Report that a stage starts; return its start time for stage()."""
+        if self.level >= 1:
+            self.clear()
+            print(f"[{name:<11}] {detail or 'starting'} ...", file=self.stream, flush=True)
+        return time.perf_counter()
 
     def stage(self, name: str, detail: str, started: float) -> None:
         """Report a finished stage."""
         if self.level >= 1:
-            print(f"[{name:<11}] {detail} ({time.perf_counter() - started:.2f} s)", file=self.stream)
+            self.clear()
+            print(f"[{name:<11}] {detail} ({time.perf_counter() - started:.2f} s)", file=self.stream, flush=True)
 
     def detail(self, message: str) -> None:
         """Report a detail, in verbose mode only."""
         if self.level >= 2:
+            self.clear()
             print(f"              {message}", file=self.stream)
+
+    def count(self, name: str, done: float, total: float | None = None, unit: str = "") -> None:
+        """Show how far a long step is, redrawn in place on a terminal: a bar with a total, a running count without."""
+        now = time.perf_counter()
+        if not self.live or (now - self.drawn_at < self.REDRAW_SECONDS and done != total):
+            return
+        if total:
+            filled = int(self.BAR_WIDTH * min(done / total, 1))
+            shown = f"[{'#' * filled}{'.' * (self.BAR_WIDTH - filled)}] {done:g}/{total:g}"
+        else:
+            shown = f"{done:g}"
+        self.stream.write(f"\r[{name:<11}] {shown} {unit}\033[K")
+        self.stream.flush()
+        self.drawn_at, self.drawn = now, True
+
+    def clear(self) -> None:
+        """Erase a running count before a normal line is printed."""
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.drawn = False
 
 
 @dataclasses.dataclass
@@ -64,40 +101,59 @@ class CheckedCase:
 
 def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress,
                   max_record_bytes: int = MAX_RECORD_BYTES) -> tuple[list[CheckedCase], rdflib.Graph]:
-    """Run the stages up to and including SHACL validation; return the mapped cases and the ontology."""
-    started = time.perf_counter()
-    records = load_records(seeds_dir, max_record_bytes)
-    progress.stage("load", f"{len(records)} records from {seeds_dir}", started)
+    """Run the stages up to and including SHACL validation; return the mapped cases and the ontology.
 
-    started = time.perf_counter()
+    Every problem of every stage is collected and raised together (as Problems) at the end; a record with
+    a problem in an early stage is not mapped, so its SHACL violations show once that problem is fixed.
+    """
+    started = progress.begin("load", f"reading records from {seeds_dir}")
+    records, errors = read_records(seeds_dir, max_record_bytes)
+    progress.stage("load", f"{len(records)} records from {seeds_dir}{problem_count(errors)}", started)
+
+    started = progress.begin("ontology", f"reading {ontology_dir}")
     ontology = load_ontology_graph(ontology_dir)
     declared = declared_terms(ontology)
+    test_kinds = declared_test_kinds(ontology)
     progress.stage("ontology", f"{len(ontology)} triples, {len(declared)} declared terms", started)
 
-    started = time.perf_counter()
-    cases, quote_count = [], 0
+    started = progress.begin("check", "quotes, units and identifiers")
+    cases, quote_count, check_errors = [], 0, []
     for record in records:
-        matches = check_quotes(record)
-        units = check_units(record)
-        identifiers = check_identifiers(record, declared)
+        matches, quote_errors = locate_quotes(record)
+        units, unit_errors = unit_problems(record, test_kinds)
+        identifiers, identifier_errors = identifier_problems(record, declared)
+        record_errors = quote_errors + unit_errors + identifier_errors
         quote_count += len(matches)
-        progress.detail(f"{record.name}: {len(matches)} quotes, {units} units, {identifiers} identifiers")
-        cases.append(CheckedCase(record, matches))
-    progress.stage("check", f"{quote_count} distinct quotes found in their texts; units and identifiers known",
-                   started)
+        progress.detail(f"{record.name}: {len(matches)} quotes, {units} units, {identifiers} identifiers"
+                        f"{problem_count(record_errors)}")
+        check_errors += record_errors
+        if not record_errors and not record.problems:
+            cases.append(CheckedCase(record, matches))
+    progress.stage("check", f"{quote_count} distinct quotes found in their texts; units and identifiers "
+                   + (f"checked{problem_count(check_errors)}" if check_errors else "known"), started)
+    errors += check_errors
 
-    started = time.perf_counter()
+    started = progress.begin("map", f"{len(cases)} records to RDF")
     for case in cases:
         case.quads = list(record_quads(case.record, case.matches))
         progress.detail(f"{case.record.name}: {len(case.quads)} quads")
     progress.stage("map", f"{sum(len(case.quads) for case in cases)} quads", started)
 
-    started = time.perf_counter()
-    shapes = load_shapes(ontology_dir)
-    for case in cases:
-        check_shapes(quads_to_rdflib(case.quads), ontology, shapes, case.record.name)
-    progress.stage("validate", f"{len(cases)} graphs conform to {ontology_dir / 'shapes.ttl'}", started)
+    started = progress.begin("validate", f"{len(cases)} graphs against the SHACL shapes")
+    shapes, shape_errors = load_shapes(ontology_dir), []
+    for done, case in enumerate(cases, 1):
+        shape_errors += shape_problems(quads_to_rdflib(case.quads), ontology, shapes, case.record.name)
+        progress.count("validate", done, len(cases), "graphs")
+    conforming = len(cases) - len({error.file for error in shape_errors})
+    progress.stage("validate", f"{conforming} of {len(cases)} graphs conform to {ontology_dir / 'shapes.ttl'}"
+                   f"{problem_count(shape_errors)}", started)
+    raise_all(errors + shape_errors)
     return cases, ontology
+
+
+def problem_count(errors: list) -> str:
+    """', 3 problems' for a progress line, or nothing when there are none."""
+    return f", {len(errors)} problem{'s' if len(errors) != 1 else ''}" if errors else ""
 
 
 def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:
@@ -123,8 +179,11 @@ def holding_build_lock(function):
 
 @holding_build_lock
 def build(store_path: Path, seeds_dir: Path, ontology_dir: Path, progress: Progress, reasoning: bool = True,
-          max_record_bytes: int = MAX_RECORD_BYTES) -> int:
-    """Build the store atomically: a failure leaves the previous store untouched."""
+          reasoner_cache: Path | None = None, max_record_bytes: int = MAX_RECORD_BYTES) -> int:
+    """Build the store atomically: a failure leaves the previous store untouched.
+
+    reasoner_cache is the folder keeping HermiT's verdict on the ontology; None runs HermiT every time.
+    """
     build_started = datetime.datetime.now(datetime.timezone.utc)
     inputs = input_hashes(seeds_dir, ontology_dir)
     cases, _ = check_and_map(seeds_dir, ontology_dir, progress, max_record_bytes)
@@ -132,8 +191,8 @@ def build(store_path: Path, seeds_dir: Path, ontology_dir: Path, progress: Progr
     provenance = list(provenance_quads(cases, ontology_dir, build_started))
     quads = [quad for case in cases for quad in case.quads] + provenance
     if reasoning:
-        quads += reasoning_stage(in_memory(quads, documents), ontology_dir, progress)
-    started = time.perf_counter()
+        quads += reasoning_stage(in_memory(quads, documents), ontology_dir, progress, reasoner_cache)
+    started = progress.begin("store", f"writing {len(quads)} quads and {len(documents)} ontology documents")
     size = write_generation(store_path, quads, documents, inputs)
     graphs = len(cases) + 3 + (2 if reasoning else 0)
     progress.stage("store", f"{size} quads in {graphs} named graphs at {store_path}", started)
@@ -149,13 +208,16 @@ def in_memory(quads: list[Quad], documents: list[tuple[bytes, RdfFormat, str]]) 
     return store
 
 
-def reasoning_stage(store: Store, ontology_dir: Path, progress: Progress) -> list[Quad]:
-    """Run HermiT and the rules over the store; report and return the new quads."""
-    started = time.perf_counter()
-    output = reason(store, ontology_dir)
+def reasoning_stage(store: Store, ontology_dir: Path, progress: Progress, reasoner_cache: Path | None = None) -> list[Quad]:
+    """Run HermiT (or read its cached verdict) and the rules over the store; report and return the new quads."""
+    started = progress.begin("reason", "HermiT on the ontology (cached by input digest), then the rules")
+    output = reason(store, ontology_dir, reasoner_cache,
+                    hermit_tick=lambda seconds: progress.count("reason", round(seconds), unit="s in HermiT"),
+                    rule_tick=lambda done, total: progress.count("reason", done, total, "rules"))
     for rule, count in output.rule_counts.items():
         progress.detail(f"{rule}: {count} triples")
-    progress.stage("reason", f"HermiT {output.realised} new types ({output.hermit_seconds:.1f} s), "
+    hermit = "cached" if output.hermit_cached else f"{output.hermit_seconds:.1f} s"
+    progress.stage("reason", f"HermiT {output.realised} new types ({hermit}), "
                    f"{len(output.rule_counts)} rules {sum(output.rule_counts.values())} triples "
                    f"({output.rules_seconds:.1f} s)", started)
     return output.quads
@@ -178,14 +240,14 @@ def write_generation(store_path: Path, quads: list[Quad], documents: list, input
 
 
 @holding_build_lock
-def rereason(store_path: Path, ontology_dir: Path, progress: Progress) -> int:
+def rereason(store_path: Path, ontology_dir: Path, progress: Progress, reasoner_cache: Path | None = None) -> int:
     """Recompute the inferences of an existing store and publish them as a new generation."""
     inputs = {**built_inputs(store_path), "ontology": folder_hashes(ontology_dir)}
     existing = open_store(store_path)
     kept = [quad for quad in existing.quads_for_pattern(None, None, None) if not is_reasoning_quad(quad)]
     del existing
-    quads = kept + reasoning_stage(in_memory(kept, []), ontology_dir, progress)
-    started = time.perf_counter()
+    quads = kept + reasoning_stage(in_memory(kept, []), ontology_dir, progress, reasoner_cache)
+    started = progress.begin("store", f"writing {len(quads)} quads")
     size = write_generation(store_path, quads, [], inputs)
     progress.stage("store", f"{size} quads at {store_path}", started)
     return size

@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 from . import build as build_stage
-from .errors import AdekgError, StoreError, ValidationError
+from .errors import AdekgError, StoreError
 from .explain import explain
+from .ontology import load_ontology_graph
 from .faers_import import import_faers
 from .faers_synth import ontology_drug_keys, synthesize
 from .rdf_load import load_into_store
@@ -18,6 +19,7 @@ from .signals import update_signals
 from .records import MAX_RECORD_BYTES
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
+from .terms import CURIE_FIELDS, KEY_FIELDS, KEY_KINDS, record_terms, resolve_kind, term_kinds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +27,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def env_path(name: str, default: Path) -> Path:
     """A path from an ADEKG_* environment variable, or the default."""
     return Path(os.environ.get(name) or default)
+
+
+def default_cache() -> Path:
+    """The user's cache folder for adekg (XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "adekg"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,14 +63,25 @@ def parser() -> argparse.ArgumentParser:
                              help="largest seed YAML record accepted, in bytes (env ADEKG_MAX_RECORD_BYTES)")
         return command
 
-    build_command = with_inputs(with_store(command("build", "build the store from seeds and ontology")))
+    def with_cache(command):
+        command.add_argument("--reasoner-cache", type=Path, default=env_path("ADEKG_REASONER_CACHE", default_cache()),
+                             help="folder keeping HermiT's verdict on the ontology, keyed by the SHA-256 of its inputs "
+                                  "(env ADEKG_REASONER_CACHE; default ~/.cache/adekg)")
+        return command
+
+    build_command = with_cache(with_inputs(with_store(command("build", "build the store from seeds and ontology"))))
     build_command.add_argument("--no-reason", action="store_true", help="skip the reasoning stage (HermiT + rules)")
-    reason_command = with_store(command("reason", "recompute the inferences of an existing store"))
+    reason_command = with_cache(with_store(command("reason", "recompute the inferences of an existing store")))
     reason_command.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
                                 help="ontology folder with the rules (env ADEKG_ONTOLOGY)")
     explain_command = with_store(command("explain", "print how an inferred statement was derived, down to quotes"))
     explain_command.add_argument("iri", help="IRI (or CURIE with a known prefix) of an inferred node or inference")
     with_inputs(command("validate", "check records, quotes and shapes; write nothing"))
+    terms_command = command("terms", "list the keys and CURIEs a record may use, with labels and IRIs")
+    terms_command.add_argument("kind", nargs="?", help=f"one of {', '.join(term_kinds())}; none for a summary")
+    terms_command.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
+                               help="ontology folder (env ADEKG_ONTOLOGY)")
+    terms_command.add_argument("--format", default="table", choices=["table", "tsv"])
     export_command = with_store(command("export", "write the graph in an RDF syntax"))
     export_command.add_argument("--format", required=True, choices=sorted(EXPORT_FORMATS))
     export_command.add_argument("--graph", help="IRI of one named graph to export")
@@ -71,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
     query_command = with_store(command("query", "run a SPARQL query"))
     query_command.add_argument("query", help="the query text, or @file.rq")
     query_command.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv"])
-    serve = with_inputs(with_store(command("serve", "build if needed, then serve read-only")))
+    serve = with_cache(with_inputs(with_store(command("serve", "build if needed, then serve read-only"))))
     serve.add_argument("--host", default=os.environ.get("ADEKG_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("ADEKG_PORT", "5000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")))
@@ -90,6 +108,8 @@ def parser() -> argparse.ArgumentParser:
                        help="comma-separated endpoint IRIs that SERVICE may call; none by default (env ADEKG_SERVICE_ALLOW)")
     serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
                        help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
+    serve.add_argument("--max-depth", type=int, default=int(os.environ.get("ADEKG_MAX_DEPTH", "128")),
+                       help="deepest bracket nesting a query may have, else 400; 0 for none (env ADEKG_MAX_DEPTH)")
     synth = command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals")
     synth.add_argument("--reports", type=int, required=True, help="number of cases")
     synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into")
@@ -116,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     progress = build_stage.Progress(0 if quiet else 2 if verbose else 1)
     try:
         return COMMANDS[args.command](args, progress)
-    except ValidationError as error:
-        for line in error.report:
-            print("  " + line, file=sys.stderr)
-        print(f"adekg: {error.one_line()}", file=sys.stderr)
     except AdekgError as error:
-        print(f"adekg: {error.one_line()}", file=sys.stderr)
+        for problem in error.each():
+            print(f"adekg: {problem.one_line()}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped reading: not an error of ours; silence the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("adekg: interrupted", file=sys.stderr)
         return 130
@@ -131,13 +152,13 @@ def main(argv: list[str] | None = None) -> int:
 def run_build(args, progress) -> int:
     """adekg build."""
     build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason,
-                      max_record_bytes=args.max_record_bytes)
+                      reasoner_cache=args.reasoner_cache, max_record_bytes=args.max_record_bytes)
     return 0
 
 
 def run_reason(args, progress) -> int:
     """adekg reason."""
-    build_stage.rereason(args.store, args.ontology, progress)
+    build_stage.rereason(args.store, args.ontology, progress, args.reasoner_cache)
     return 0
 
 
@@ -153,6 +174,45 @@ def run_validate(args, progress) -> int:
     if progress.level:
         print(f"valid: {count} quads would be written", file=sys.stderr)
     return 0
+
+
+def run_terms(args, progress) -> int:
+    """adekg terms."""
+    ontology = load_ontology_graph(args.ontology)
+    if args.kind is None:
+        rows = [(kind, str(len(record_terms(ontology, kind))), ", ".join(fields_taking(kind)))
+                for kind in term_kinds()]
+        write_rows(("kind", "terms", "record fields"), rows, args.format)
+        if args.format == "table":
+            print("\n`adekg terms KIND` lists the terms of one kind.")
+        return 0
+    kind = resolve_kind(args.kind)
+    if kind is None:
+        raise AdekgError(f"unknown kind of term {args.kind!r} (one of {', '.join(term_kinds())})")
+    terms = record_terms(ontology, kind)
+    if kind == "test":
+        write_rows(("key", "label", "IRI", "quantity kind"), terms, args.format)
+    else:
+        write_rows(("key" if kind in KEY_KINDS else "CURIE", "label", "IRI"), [term[:3] for term in terms], args.format)
+    return 0
+
+
+def fields_taking(kind: str) -> list[str]:
+    """The record fields whose values are terms of a kind (the CURIE fields for every CURIE prefix)."""
+    if kind in KEY_KINDS:
+        return [field for field, field_kind in KEY_FIELDS.items() if field_kind == kind]
+    return list(CURIE_FIELDS)
+
+
+def write_rows(header: tuple[str, ...], rows: list[tuple[str, ...]], output_format: str) -> None:
+    """Print rows under a header, as aligned columns or as tab-separated values."""
+    if output_format == "tsv":
+        for row in (header, *rows):
+            print("\t".join(row))
+        return
+    widths = [max(len(str(row[column])) for row in (header, *rows)) for column in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 def run_export(args, progress) -> int:
@@ -187,7 +247,8 @@ def run_serve(args, progress) -> int:
     if stale:
         if progress.level:
             print(f"adekg serve: building {args.store} first, because {stale}", file=sys.stderr)
-        build_stage.build(args.store, args.seeds, args.ontology, progress, max_record_bytes=args.max_record_bytes)
+        build_stage.build(args.store, args.seeds, args.ontology, progress, reasoner_cache=args.reasoner_cache,
+                          max_record_bytes=args.max_record_bytes)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     if gunicorn is None:
         raise AdekgError("gunicorn is not installed (pip install -e .)")
@@ -196,7 +257,7 @@ def run_serve(args, progress) -> int:
               "ADEKG_MAX_TRIPLES": args.max_triples, "ADEKG_MAX_ROWS": args.max_rows,
               "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
               "ADEKG_SERVICE_ALLOW": [iri.strip() for iri in args.service_allow.split(",") if iri.strip()],
-              "ADEKG_CACHE_ENTRIES": args.cache}
+              "ADEKG_CACHE_ENTRIES": args.cache, "ADEKG_MAX_DEPTH": args.max_depth}
     app = f"server:create_app(store_path={store!r}, config={config!r})"
     # Sync workers: a query past --timeout is answered 503 by the worker, which then exits and is replaced;
     # gunicorn's own timeout is only a backstop behind that.
@@ -247,8 +308,8 @@ def run_load(args, progress) -> int:
 
 
 COMMANDS = {"build": run_build, "reason": run_reason, "explain": run_explain, "validate": run_validate,
-            "export": run_export, "query": run_query, "serve": run_serve, "synth-faers": run_synth_faers,
-            "import-faers": run_import_faers, "signals": run_signals, "load": run_load}
+            "terms": run_terms, "export": run_export, "query": run_query, "serve": run_serve,
+            "synth-faers": run_synth_faers, "import-faers": run_import_faers, "signals": run_signals, "load": run_load}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,6 +36,8 @@ EFFECT = {"improved": "Improved", "no_improvement": "NoImprovement", "resolved":
 OUTCOME = {"recovered": "Recovered", "recovering": "Recovering", "not_recovered": "NotRecovered",
            "fatal": "Fatal", "unknown": "OutcomeUnknown", "stable_disease": "StableDisease"}
 POLARITY = {"affirmed": "Affirmed", "negated": "Negated", "uncertain": "Uncertain"}
+DRUG_GROUPING = {"single_agent": "SingleAgentReport", "combination": "CombinationReport", "pooled": "PooledReport"}
+COMPARISON = {"lower": "LowerThanComparators", "higher": "HigherThanComparators"}
 SOURCE_KIND = {"table": "TableSource", "reference": "ReferenceSource", "authors": "AuthorsConclusion",
                "unattributed": "UnattributedLiterature"}
 CLAIM_CLASS = {"causation": "CausationClaim", "mechanism": "MechanismClaim",
@@ -143,7 +145,8 @@ def record_quads(record: Record, matches: dict[str, QuoteMatch]) -> Iterator[Qua
         ("adverse_events", adverse_event_quads), ("alternative_causes", alternative_cause_quads),
         ("interventions", intervention_quads), ("dechallenges", dechallenge_quads),
         ("rechallenges", rechallenge_quads), ("claims", claim_quads),
-        ("mechanism_steps", mechanism_step_quads)]
+        ("mechanism_steps", mechanism_step_quads), ("placebo_challenges", placebo_challenge_quads),
+        ("dose_responses", dose_response_quads), ("previous_reactions", previous_reaction_quads)]
     for section, mapper in sections:
         for item in data.get(section, []):
             yield from mapper(context, item)
@@ -404,6 +407,8 @@ def observation_quads(context: CaseContext, observation: dict) -> Iterator[Quad]
     yield from optional_quads(context, node, observation, {
         "value": ("numericValue", decimal), "value_as_written": ("valueAsWritten", text),
         "unit": ("ucumUnit", text), "unit_as_written": ("unitAsWritten", text), "specimen": ("specimen", text)})
+    if "measured_drug" in observation:
+        yield context.quad(node, "measuredDrug", NamedNode(DRUG + observation["measured_drug"]))
     if "result" in observation:
         yield context.quad(node, "qualitativeResult", ade(RESULT[observation["result"]]))
     if "interpretation" in observation:
@@ -434,6 +439,36 @@ def adverse_event_quads(context: CaseContext, event: dict) -> Iterator[Quad]:
         yield context.quad(node, "eventOutcome", ade(OUTCOME[event["outcome"]]))
     for local_id in event.get("manifestations", []):
         yield context.quad(node, "manifestation", context.ref(local_id))
+    if "manifestation_of" in event:
+        yield context.quad(node, "manifestationOf", context.node("event", event["manifestation_of"]))
+    yield from exposure_order_quads(context, node, event)
+    if "first_symptoms" in event:
+        symptoms = event["first_symptoms"]
+        first = NamedNode(node.value + "/first-symptoms")
+        yield from typed_node(context, first, "FirstSymptoms", symptoms, f"first symptoms of {event['id']}")
+        yield context.quad(node, "hasFirstSymptoms", first)
+        yield from exposure_order_quads(context, first, symptoms)
+        if "attribution" in symptoms:
+            yield context.quad(first, "symptomAttribution", ade(POLARITY[symptoms["attribution"]]))
+        yield from timing_quads(context, first, "occurredAt", symptoms.get("timing"))
+    if "cycle_pattern" in event:
+        pattern = event["cycle_pattern"]
+        cycles = NamedNode(node.value + "/cycle-pattern")
+        yield from typed_node(context, cycles, "CyclicRecurrencePattern", pattern, f"cycle pattern of {event['id']}")
+        yield context.quad(node, "hasCyclePattern", cycles)
+        for drug in pattern["drugs"]:
+            yield context.quad(cycles, "cycledDrug", NamedNode(DRUG + drug))
+        yield from optional_quads(context, cycles, pattern, {
+            "recovered_between_cycles": ("recoveredBetweenCycles", boolean),
+            "recurred_each_cycle": ("recurredEachCycle", boolean)})
+
+
+def exposure_order_quads(context: CaseContext, node: NamedNode, fact: dict) -> Iterator[Quad]:
+    """Which exposures had started (or not) when an event or its first symptoms began, as the text states."""
+    for key, prop in (("onset_after", "beganDuringOrAfter"), ("began_during_or_after", "beganDuringOrAfter"),
+                      ("onset_before", "beganBefore"), ("began_before", "beganBefore")):
+        for local_id in fact.get(key, []):
+            yield context.quad(node, prop, context.node("exposure", local_id))
 
 
 def alternative_cause_quads(context: CaseContext, cause: dict) -> Iterator[Quad]:
@@ -444,6 +479,8 @@ def alternative_cause_quads(context: CaseContext, cause: dict) -> Iterator[Quad]
     yield context.quad(node, "causeStatus", ade(CAUSE_STATUS[cause["status"]]))
     if "term" in cause:
         yield context.quad(node, "causeType", term_node(cause["term"]))
+    for drug in cause.get("implicates_drugs", []):
+        yield context.quad(node, "implicatesDrug", NamedNode(DRUG + drug))
     for local_id in cause.get("decided_by", []):
         yield context.quad(node, "decidedBy", context.ref(local_id))
     if "reasoning" in cause:
@@ -534,6 +571,10 @@ def claim_quads(context: CaseContext, claim: dict) -> Iterator[Quad]:
         yield context.quad(node, "aboutEventType", term_node(claim["event_term"]))
     if "mechanism" in claim:
         yield context.quad(node, "mechanism", NamedNode(MECH + claim["mechanism"]))
+    if "drug_grouping" in claim:
+        yield context.quad(node, "drugGrouping", ade(DRUG_GROUPING[claim["drug_grouping"]]))
+    if "comparison" in claim:
+        yield context.quad(node, "comparativeFrequency", ade(COMPARISON[claim["comparison"]]))
     yield from optional_quads(context, node, claim, {
         "case_count": ("caseCount", integer), "value": ("claimValue", decimal), "unit": ("claimUnit", text),
         "property": ("propertyName", text), "value_text": ("valueText", text),
@@ -571,3 +612,41 @@ def mechanism_step_quads(context: CaseContext, step: dict) -> Iterator[Quad]:
     for other in following:
         yield context.quad(node, "leadsTo", context.node("mechanism-step", other["id"]))
 
+
+
+def event_fact_node(context: CaseContext, kind: str, class_name: str, fact: dict, label: str) -> Iterator[Quad]:
+    """A causality fact node (placebo, dose response, previous reaction) and the event it concerns."""
+    node = context.node(kind, fact["id"])
+    yield from typed_node(context, node, class_name, fact, label)
+    yield context.quad(node, "concernsEvent", context.node("event", fact["event"]))
+
+
+def placebo_challenge_quads(context: CaseContext, challenge: dict) -> Iterator[Quad]:
+    """A placebo given after an event and whether the reaction reappeared."""
+    yield from event_fact_node(context, "placebo-challenge", "PlaceboChallenge", challenge,
+                               f"placebo challenge {challenge['id']}")
+    node = context.node("placebo-challenge", challenge["id"])
+    yield context.quad(node, "reactionReappeared", boolean(challenge["reappeared"]))
+
+
+def dose_response_quads(context: CaseContext, change: dict) -> Iterator[Quad]:
+    """A dose change of a drug and how the event's severity changed with it."""
+    yield from event_fact_node(context, "dose-response", "DoseResponseObservation", change,
+                               f"dose {change['dose_direction']} of {change['drug']}")
+    node = context.node("dose-response", change["id"])
+    yield context.quad(node, "changedDrug", NamedNode(DRUG + change["drug"]))
+    yield from optional_quads(context, node, change, {"dose_direction": ("doseDirection", text),
+                                                      "severity_change": ("severityChange", text)})
+
+
+def previous_reaction_quads(context: CaseContext, reaction: dict) -> Iterator[Quad]:
+    """An earlier exposure to the same or a similar drug and whether a similar reaction occurred."""
+    yield from event_fact_node(context, "previous-reaction", "PreviousSimilarReaction", reaction,
+                               f"earlier exposure to {reaction['drug']}")
+    node = context.node("previous-reaction", reaction["id"])
+    yield context.quad(node, "previousDrug", NamedNode(DRUG + reaction["drug"]))
+    yield context.quad(node, "similarReaction", boolean(reaction["similar"]))
+    if "earlier" in reaction:
+        yield context.quad(node, "earlierReaction", context.ref(reaction["earlier"]))
+    if "note" in reaction:
+        yield context.quad(node, COMMENT, text(reaction["note"]))

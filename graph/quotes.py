@@ -5,7 +5,7 @@ import dataclasses
 import re
 from typing import Any, Iterator
 
-from .errors import QuoteError
+from .errors import QuoteError, raise_all
 from .records import Record
 
 LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n\s*")
@@ -84,11 +84,14 @@ def quote_places(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
     """Yield (path, quote) for every `quote` and `quotes` entry in a record."""
     if isinstance(data, dict):
         for key, value in data.items():
+            # Values of the wrong type are left to the schema check, which reports them.
             if key == "quote":
-                yield path + (key,), value
+                if isinstance(value, str):
+                    yield path + (key,), value
             elif key == "quotes":
-                for index, quote in enumerate(value):
-                    yield path + (key, index), quote
+                for index, quote in enumerate(value if isinstance(value, list) else []):
+                    if isinstance(quote, str):
+                        yield path + (key, index), quote
             else:
                 yield from quote_places(value, path + (key,))
     elif isinstance(data, list):
@@ -97,14 +100,26 @@ def quote_places(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
 
 
 def check_quotes(record: Record) -> dict[str, QuoteMatch]:
-    """Locate every quote of a record in its text; raise QuoteError naming the first one missing."""
-    text = record.text_path.read_text(encoding="utf-8")
+    """Locate every quote of a record in its text; raise a QuoteError for each one missing."""
+    matches, errors = locate_quotes(record)
+    raise_all(errors)
+    return matches
+
+
+def locate_quotes(record: Record) -> tuple[dict[str, QuoteMatch], list[QuoteError]]:
+    """Locate every quote of a record in its text; return the matches and an error per quote missing."""
+    try:
+        text = record.text_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        return {}, [QuoteError(f"source text is not UTF-8 ({error.reason})", file=str(record.text_path))]
     finder = QuoteFinder(text)
     matches: dict[str, QuoteMatch] = {}
+    errors = []
     for path, quote in quote_places(record.data):
         match = matches.get(quote) or finder.locate(quote)
         if match is None:
-            raise QuoteError(f"quote not found in {record.text_path.name}: {quote!r}",
-                             file=str(record.path), place=record.place(path))
-        matches[quote] = match
-    return matches
+            errors.append(QuoteError(f"quote not found in {record.text_path.name}: {quote!r}",
+                                     file=str(record.path), place=record.place(path)))
+        else:
+            matches[quote] = match
+    return matches, errors

@@ -1,4 +1,4 @@
-"""The reasoning stage: HermiT (through owlready2) classifies and realises, then the SPARQL rules run."""
+"""The reasoning stage: HermiT's cached verdict on the ontology, then the SPARQL rules over the case data."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,13 +13,11 @@ from typing import Iterator
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from . import __version__
-from .errors import AdekgError
+from .hermit import ReasoningError, Realisation, Terminology, axiom_text, classify, load_ontology_world
 from .rules import data_files, rule_files, rule_quads, run_rules
 from .terms import (ADE, BASE, BUILD, BUILD_GRAPH, GRAPH, INFERRED, INFERRED_GRAPH, OWL, PROV, RDF, RDFS, RULE,
                     RULES_GRAPH, XSD)
 
-ONTOLOGY_FILE = "adekg.owl"
-IMPORTS_DIR = "imports"
 SOFTWARE = "https://w3id.org/adekg/software/"
 REASONING_ACTIVITY = BUILD + "reasoning-"
 
@@ -33,19 +31,8 @@ class ConsistencyResult:
     message: str = ""
 
 
-def load_ontology_world(ontology_dir: Path):
-    """A fresh owlready2 world holding adekg.owl, its imports resolved from ontology/imports/."""
-    import owlready2
-
-    world = owlready2.World()
-    imports_dir = str((ontology_dir / IMPORTS_DIR).resolve())
-    if imports_dir not in owlready2.onto_path:
-        owlready2.onto_path.insert(0, imports_dir)
-    return world, world.get_ontology((ontology_dir / ONTOLOGY_FILE).resolve().as_uri()).load()
-
-
 def check_consistency(ontology_dir: Path, data_ntriples: bytes | None = None) -> ConsistencyResult:
-    """Run HermiT over the ontology, its imports (resolved locally) and optional N-Triples data."""
+    """Run HermiT (owlready2's own call) over the ontology, its imports and optional N-Triples data; tests only."""
     import owlready2
 
     world, ontology = load_ontology_world(ontology_dir)
@@ -64,22 +51,8 @@ def check_consistency(ontology_dir: Path, data_ntriples: bytes | None = None) ->
     return ConsistencyResult(True, unsatisfiable)
 
 
-@dataclasses.dataclass(frozen=True)
-class Realisation:
-    """A type HermiT infers for an individual: the individual, the new class and the asserted classes it had."""
-
-    individual: str
-    inferred_class: str
-    asserted: tuple[str, ...]
-    axiom: str
-
-
-class ReasoningError(AdekgError):
-    """HermiT finds the ontology and data inconsistent, or the reasoner cannot run."""
-
-
-def realise(ontology_dir: Path, data_ntriples: bytes, namespace: str) -> tuple[list[Realisation], str]:
-    """Classify and realise with HermiT; return the new most-specific types of individuals in a namespace."""
+def realise_with_data(ontology_dir: Path, data_ntriples: bytes, namespace: str = BASE) -> list[Realisation]:
+    """The former route, kept to check the rules against it: HermiT realises the case data with the ontology."""
     import owlready2
 
     world, ontology = load_ontology_world(ontology_dir)
@@ -101,10 +74,9 @@ def realise(ontology_dir: Path, data_ntriples: bytes, namespace: str) -> tuple[l
         for cls in most_specific({c for c in after if isinstance(c, owlready2.ThingClass)}):
             if cls.iri in {a.iri for a in asserted} or any(cls in a.ancestors() for a in asserted):
                 continue
-            axiom = "; ".join(f"{cls.iri} EquivalentTo {definition}" for definition in cls.equivalent_to)
             found.append(Realisation(individual.iri, cls.iri, tuple(sorted(a.iri for a in asserted)),
-                                     axiom or f"{cls.iri} (subclass axioms)"))
-    return sorted(found, key=lambda r: (r.individual, r.inferred_class)), hermit_version()
+                                     axiom_text(world, cls.iri)))
+    return sorted(found, key=lambda r: (r.individual, r.inferred_class))
 
 
 def classes_of(individual) -> list:
@@ -119,23 +91,6 @@ def most_specific(classes: set) -> list:
                   key=lambda c: c.iri)
 
 
-def hermit_version() -> str:
-    """The version of the HermiT jar bundled with owlready2 (from its manifest, else its file name)."""
-    import zipfile
-
-    import owlready2
-    jar = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
-    try:
-        with zipfile.ZipFile(jar) as archive:
-            manifest = archive.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
-        for line in manifest.splitlines():
-            if line.lower().startswith(("implementation-version", "bundle-version")):
-                return line.split(":", 1)[1].strip()
-    except (OSError, KeyError, zipfile.BadZipFile):
-        pass
-    return f"bundled with owlready2 {owlready2.VERSION}"
-
-
 @dataclasses.dataclass
 class ReasoningOutput:
     """The reasoning stage's quads (inferred graph, rules graph, provenance) and its figures."""
@@ -146,6 +101,7 @@ class ReasoningOutput:
     rule_counts: dict
     hermit_seconds: float
     rules_seconds: float
+    hermit_cached: bool = False
 
 
 def realisation_quads(found: list[Realisation]) -> Iterator[Quad]:
@@ -176,28 +132,40 @@ def local_name(iri: str) -> str:
 
 
 def asserted_ntriples(store: Store) -> bytes:
-    """The case data (every source graph) as N-Triples for HermiT."""
+    """The case data (every source graph) as N-Triples, for the former HermiT-with-data route."""
     quads = [q for q in store.quads_for_pattern(None, None, None)
              if isinstance(q.graph_name, NamedNode) and q.graph_name.value.startswith(GRAPH + "source/")]
     return serialize((q.triple for q in quads), format=RdfFormat.N_TRIPLES)
 
 
-def reason(store: Store, ontology_dir: Path) -> ReasoningOutput:
-    """Run HermiT, then the rules, over a store holding the ontology and asserted graphs; return new quads."""
+def terminology(ontology_dir: Path, cache_dir: Path | None = None, tick=None) -> Terminology:
+    """HermiT's verdict on the ontology alone (cached); an inconsistency or unsatisfiable class stops the build."""
+    result = classify(ontology_dir, cache_dir, tick)
+    if not result.consistent:
+        raise ReasoningError(f"HermiT finds the ontology inconsistent ({result.message})")
+    if result.unsatisfiable:
+        raise ReasoningError(f"HermiT finds {len(result.unsatisfiable)} unsatisfiable class(es): "
+                             + ", ".join(result.unsatisfiable[:5]))
+    return result
+
+
+def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, hermit_tick=None,
+           rule_tick=None) -> ReasoningOutput:
+    """HermiT's types of the terminology individuals, then the rules; add the new quads to store and return them."""
     started = datetime.datetime.now(datetime.timezone.utc)
     clock = time.perf_counter()
-    found, version = realise(ontology_dir, asserted_ntriples(store), BASE)
+    result = terminology(ontology_dir, cache_dir, hermit_tick)
     hermit_seconds = time.perf_counter() - clock
-    inferred = list(realisation_quads(found))
+    inferred = list(realisation_quads(list(result.realisations)))
     rules = list(rule_quads(ontology_dir))
     store.extend(inferred + rules)
     clock = time.perf_counter()
-    produced, counts = run_rules(store, ontology_dir)
+    produced, counts = run_rules(store, ontology_dir, rule_tick)
     rules_seconds = time.perf_counter() - clock
     ended = datetime.datetime.now(datetime.timezone.utc)
-    provenance = list(provenance_quads(store, ontology_dir, version, started, ended))
-    return ReasoningOutput(inferred + rules + produced + provenance, inferred, len(found), counts, hermit_seconds,
-                           rules_seconds)
+    provenance = list(provenance_quads(store, ontology_dir, result.hermit_version, started, ended))
+    return ReasoningOutput(inferred + rules + produced + provenance, inferred, len(result.realisations), counts,
+                           hermit_seconds, rules_seconds, result.cached)
 
 
 def provenance_quads(store: Store, ontology_dir: Path, version: str, started: datetime.datetime,

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .errors import RecordError
+from .errors import AdekgError, RecordError, raise_all
 
 SCHEMA_FILE = "record.schema.yaml"
 MAX_RECORD_BYTES = 4 * 2**20  # default of --max-record-bytes: the seed records are ~100 KB each
@@ -44,6 +44,8 @@ class Record:
     text_path: Path
     data: dict[str, Any]
     lines: dict[tuple, int]
+    # Schema violations found on loading: the quote, unit and identifier checks still run, mapping does not.
+    problems: tuple[RecordError, ...] = ()
 
     @property
     def document_id(self) -> str:
@@ -57,8 +59,19 @@ class Record:
 
     def place(self, path: tuple) -> str:
         """Describe a path inside the record as 'observations[3].unit (line 120)'."""
-        line = self.lines.get(tuple(path))
-        return format_path(path) + (f" (line {line})" if line else "")
+        return describe_place(tuple(path), self.lines)
+
+
+def describe_place(path: tuple, lines: dict[tuple, int]) -> str:
+    """Render a path and, when known, its YAML line: 'observations[3].unit (line 120)'."""
+    line = lines.get(path)
+    return format_path(path) + (f" (line {line})" if line else "")
+
+
+def items(data: dict, section: str) -> list[dict]:
+    """The items of a list section of a record; anything else counts as none (the schema reports it)."""
+    value = data.get(section)
+    return [item if isinstance(item, dict) else {} for item in value] if isinstance(value, list) else []
 
 
 def format_path(path: tuple) -> str:
@@ -91,21 +104,36 @@ def load_schema(seeds_dir: Path) -> dict:
 
 
 def load_records(seeds_dir: Path, max_bytes: int = MAX_RECORD_BYTES) -> list[Record]:
-    """Load and schema-check every record of a seeds directory."""
-    validator = jsonschema.Draft202012Validator(load_schema(seeds_dir))
-    records = [load_record(path, validator, max_bytes) for path in record_files(seeds_dir)]
-    seen: dict[str, str] = {}
-    for record in records:
-        if record.document_id in seen:
-            raise RecordError(f"document id {record.document_id!r} is already used by "
-                              f"{seen[record.document_id]}", file=str(record.path),
-                              place="document.id")
-        seen[record.document_id] = record.name
+    """Load and schema-check every record of a seeds directory; raise every problem found."""
+    records, errors = read_records(seeds_dir, max_bytes)
+    raise_all(errors)
     return records
 
 
+def read_records(seeds_dir: Path, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[Record], list[AdekgError]]:
+    """Load every record that can be loaded; return them and one error per problem of the others."""
+    validator = jsonschema.Draft202012Validator(load_schema(seeds_dir))
+    records, errors = [], []
+    for path in record_files(seeds_dir):
+        try:
+            record = load_record(path, validator, max_bytes)
+        except AdekgError as error:
+            errors += error.each()
+            continue
+        records.append(record)
+        errors += record.problems
+    seen: dict[Any, str] = {}
+    for record in records:
+        document_id = record.data["document"].get("id")
+        if document_id in seen:
+            errors.append(RecordError(f"document id {document_id!r} is already used by {seen[document_id]}",
+                                      file=str(record.path), place="document.id"))
+        seen.setdefault(document_id, record.name)
+    return [record for record in records if seen[record.data["document"].get("id")] == record.name], errors
+
+
 def load_record(path: Path, validator: jsonschema.Draft202012Validator, max_bytes: int = MAX_RECORD_BYTES) -> Record:
-    """Parse one YAML record, check it against the schema and find its source text."""
+    """Parse one YAML record, check it against the schema (noting every violation) and find its source text."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -125,12 +153,16 @@ def load_record(path: Path, validator: jsonschema.Draft202012Validator, max_byte
         raise RecordError(f"malformed YAML: {yaml_problem(error)}", file=str(path)) from None
     if not isinstance(data, dict):
         raise RecordError("a record must be a YAML mapping", file=str(path))
-    check_schema(path, data, lines, validator)
-    text_path = path.parent / data["document"]["file"]
+    problems = schema_problems(path, data, lines, validator)
+    document = data.get("document")
+    text_name = document.get("file") if isinstance(document, dict) else None
+    if not isinstance(text_name, str):
+        raise_all(problems or [RecordError("document.file is required", file=str(path))])
+    text_path = path.parent / text_name
     if not text_path.is_file():
-        raise RecordError(f"source text {data['document']['file']!r} not found next to the record",
-                          file=str(path), place="document.file")
-    return Record(path, text_path, data, lines)
+        raise_all(problems + [RecordError(f"source text {text_name!r} not found next to the record",
+                                          file=str(path), place="document.file")])
+    return Record(path, text_path, data, lines, tuple(problems))
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:
@@ -140,16 +172,15 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
-def check_schema(path: Path, data: dict, lines: dict, validator) -> None:
-    """Raise a RecordError for the first schema violation, naming its place."""
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if not errors:
-        return
-    error = jsonschema.exceptions.best_match(errors)
-    where = tuple(error.absolute_path)
-    line = lines.get(where)
-    place = format_path(where) + (f" (line {line})" if line else "")
-    raise RecordError(schema_message(error), file=str(path), place=place)
+def schema_problems(path: Path, data: dict, lines: dict, validator) -> list[RecordError]:
+    """One RecordError per schema violation of a record, naming its place, in line order."""
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: lines.get(tuple(e.absolute_path), 0)):
+        # best_match descends into anyOf/oneOf to the branch that explains the failure best.
+        error = jsonschema.exceptions.best_match([error])
+        place = describe_place(tuple(error.absolute_path), lines)
+        problems.append(RecordError(schema_message(error), file=str(path), place=place))
+    return problems
 
 
 def schema_message(error: jsonschema.ValidationError) -> str:
@@ -163,6 +194,11 @@ def schema_message(error: jsonschema.ValidationError) -> str:
         return error.message.replace("is a required property", "is required")
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {error.validator_value}"
+    if error.validator in ("anyOf", "oneOf"):
+        alternatives = [branch.get("required") for branch in error.validator_value]
+        if all(alternatives):
+            return "needs " + " or ".join(" and ".join(map(repr, names)) for names in alternatives)
+        return "does not take any of the allowed forms (see seeds/record.schema.yaml)"
     return error.message
 
 

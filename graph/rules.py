@@ -60,10 +60,11 @@ def rule_quads(ontology_dir: Path) -> Iterator[Quad]:
         yield from (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
 
 
-def run_rules(store: Store, ontology_dir: Path) -> tuple[list[Quad], dict[str, int]]:
-    """Apply each rule in order, adding its output to the store so later rules see it."""
+def run_rules(store: Store, ontology_dir: Path, tick=None) -> tuple[list[Quad], dict[str, int]]:
+    """Apply each rule in order, adding its output to the store so later rules see it; tick(done, total) after each."""
     graph, produced, counts = NamedNode(INFERRED_GRAPH), [], {}
-    for path in rule_files(ontology_dir):
+    files = rule_files(ontology_dir)
+    for done, path in enumerate(files, 1):
         try:
             triples = list(store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True,
                                        prefixes=PREFIXES, substitutions={Variable("rule"): rule_iri(path)}))
@@ -73,4 +74,6 @@ def run_rules(store: Store, ontology_dir: Path) -> tuple[list[Quad], dict[str, i
         store.extend(quads)
         produced += quads
         counts[path.stem] = len(quads)
+        if tick is not None:
+            tick(done, len(files))
     return produced, counts

@@ -272,12 +272,31 @@ def open_store(store_path: Path) -> Store:
         raise StoreError(f"cannot open the store ({error})", file=str(store_path)) from None
 
 
+def syntax_problem(query: str, error: SyntaxError) -> str:
+    """A parse error for the CLI: an undeclared prefix by name or where parsing stopped, then the parser's detail."""
+    detail = str(error).replace("\n", " ")
+    position = re.search(r"error at (\d+):(\d+)", detail)
+    if position is None:
+        return detail
+    line_number, column = int(position.group(1)), int(position.group(2))
+    line = (query.splitlines() or [""])[min(line_number, len(query.splitlines() or [""])) - 1]
+    name = re.search(r"([A-Za-z][\w.\-]*)?:[\w.\-%\\]*$", line[:column - 1])
+    if name is not None and "Prefix not found" in detail:
+        problem = (f"prefix `{name.group(1) or ''}:` is not declared (line {line_number}, column {name.start() + 1}); "
+                   f"predefined: {', '.join(sorted(PREFIXES))}")
+    elif name is not None and line[column - 1:column] == "/":
+        problem = f"`/` is not allowed in a prefixed name (line {line_number}, column {column}); write the full <IRI>"
+    else:
+        problem = f"syntax error at line {line_number}, column {column}"
+    return f"{problem} (parser: {detail})"
+
+
 def run_query(store: Store, query: str):
     """Evaluate a SPARQL query over the union of all named graphs."""
     try:
         return store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
     except SyntaxError as error:
-        raise StoreError(f"malformed query: {error}") from None
+        raise StoreError(f"malformed query: {syntax_problem(query, error)}") from None
     except OSError as error:
         raise StoreError(f"query failed: {error}") from None
 

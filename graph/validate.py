@@ -7,7 +7,7 @@ import pyshacl
 import rdflib
 from rdflib.namespace import SH
 
-from .errors import ValidationError
+from .errors import ValidationError, raise_all
 
 SHAPES_FILE = "shapes.ttl"
 
@@ -41,9 +41,11 @@ def shape_violations(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.
 
 
 def check_shapes(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph, name: str) -> None:
-    """Raise ValidationError with the full report if a graph violates the shapes."""
-    violations = shape_violations(data, ontology, shapes)
-    if violations:
-        error = ValidationError(f"{len(violations)} SHACL violation(s), first: {violations[0]}", file=name)
-        error.report = violations
-        raise error
+    """Raise a ValidationError for each SHACL violation of a graph."""
+    raise_all(shape_problems(data, ontology, shapes, name))
+
+
+def shape_problems(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph,
+                   name: str) -> list[ValidationError]:
+    """One ValidationError per SHACL violation of a graph, naming the record it was mapped from."""
+    return [ValidationError(f"SHACL violation: {line}", file=name) for line in shape_violations(data, ontology, shapes)]

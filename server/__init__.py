@@ -10,6 +10,7 @@ from .executor import Executor
 from .generation import open_reader
 from . import linked_data, ui
 from .jsonld import context_url, jsonld_blueprint, load_context, prefixes
+from .results import prepare
 from .sparql import build_id, limits_from, new_cache, settings_from, sparql_blueprint
 from .watchdog import Watchdog
 
@@ -37,6 +38,7 @@ def create_app(store: Store | None = None, store_path: str | Path | None = None,
     app.extensions["adekg_limits"] = limits_from(app.extensions["adekg_settings"], app.extensions["adekg_context"],
                                                  context_url(app.config.get("IRI_BASE", linked_data.IRI_BASE)))
     app.extensions["adekg_prefixes"] = prefixes(app.extensions["adekg_context"])
+    prepare(store, app.extensions["adekg_limits"])  # each worker opens its store here: build the union view now
     app.register_blueprint(jsonld_blueprint)
     linked_data.init_app(app)
     ui.init_app(app)

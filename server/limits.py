@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import sys
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 __all__ = ["cap_rows"]
@@ -27,6 +29,7 @@ NESTING = {"(": 1, "{": 1, ")": -1, "}": -1}
 CLAUSES = {"GROUP": 0, "HAVING": 1, "ORDER": 2, "LIMIT": 3, "OFFSET": 3, "VALUES": 4}
 INTEGER = re.compile(r"[0-9]+")
 LARGEST_LIMIT = 2**64 - 1  # pyoxigraph refuses a larger LIMIT as a syntax error; leave that error to it
+CACHE_BYTES = 4 * 2**20  # memory the rewrite cache of one process may hold (query texts and their rewrites)
 
 
 class Clause(NamedTuple):
@@ -104,11 +107,59 @@ def well_formed(clauses: list[Clause]) -> bool:
     return True
 
 
-@lru_cache(maxsize=1024)  # ~12 us for a query with a long prologue; repeated queries are common
+class TextCache:
+    """A least-recently-used map from (text, number) to (text, flag), bounded by the memory of its texts."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.size = max_bytes, 0
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def cost(key: tuple, value: tuple) -> int:
+        """The bytes an entry holds: its query text, and the rewritten text if that is another string."""
+        return sys.getsizeof(key[0]) + (0 if value[0] is key[0] else sys.getsizeof(value[0]))
+
+    def get(self, key: tuple):
+        """The value for key (now the most recently used), or None."""
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: tuple) -> None:
+        """Keep an entry unless it alone would take more than an eighth of the budget; drop the oldest past it."""
+        cost = self.cost(key, value)
+        if cost > self.max_bytes // 8:
+            return
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = value
+            self.size += cost
+            while self.size > self.max_bytes:
+                old_key, old_value = self.entries.popitem(last=False)
+                self.size -= self.cost(old_key, old_value)
+
+
+REWRITES = TextCache(CACHE_BYTES)  # ~12 us per query with a long prologue saved; repeated queries are common
+
+
 def cap_rows(query: str, max_rows: int) -> tuple[str, bool]:
     """The query to evaluate with at most max_rows SELECT results, and whether its LIMIT was lowered or added."""
     if max_rows <= 0:
         return query, False
+    key = (query, max_rows)
+    cached = REWRITES.get(key)
+    if cached is None:
+        cached = rewrite_limit(query, max_rows)
+        REWRITES.put(key, cached)
+    return cached
+
+
+def rewrite_limit(query: str, max_rows: int) -> tuple[str, bool]:
+    """cap_rows without the cache."""
     skip = RAW_PROLOGUE.match(query).end()
     blank = " " * skip + blank_out(query[skip:])
     if '"' in blank or "'" in blank:  # an unterminated string: leave the error to the engine

@@ -1,12 +1,18 @@
 """Linked Data: entity IRIs under the IRI base answer 303 to a description document; graphs and app documents."""
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, Variable, serialize
 
-from .jsonld import compact, context_url, expanded_nodes, framed_document, jsonld_response
+from .api import api_document
+from .jsonld import CONTEXT_PATH, compact, expanded_nodes, framed_document, jsonld_response
+from .links import href_for
+from .results import union_view
 
 linked_data_blueprint = Blueprint("linked_data", __name__)
 
@@ -29,6 +35,7 @@ GRAPH_FORMATS = {"ttl": ("text/turtle", RdfFormat.TURTLE), "nt": ("application/n
                  "rdf": ("application/rdf+xml", RdfFormat.RDF_XML), "jsonld": ("application/ld+json", None),
                  "nq": ("application/n-quads", RdfFormat.N_QUADS), "trig": ("application/trig", RdfFormat.TRIG)}
 INVERSE_LIMIT = 500
+FOLDER_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")  # a valid PN_PREFIX that ends in no '.'
 QUERIES = Path(__file__).resolve().parent / "queries"
 
 
@@ -68,6 +75,14 @@ def negotiate(formats: dict) -> tuple[str | None, Response | None]:
     return by_type[best], None
 
 
+def named_node(iri: str, what: str) -> NamedNode | Response:
+    """The IRI as a NamedNode, or a 400 text/plain response naming what is wrong with it."""
+    try:
+        return NamedNode(iri)
+    except ValueError as error:
+        return plain(400, f"invalid IRI for {what}: <{iri}> ({str(error).splitlines()[0]})")
+
+
 def known_entity(store, iri_base: str, path: str) -> bool:
     """Whether <iri_base + path> is an entity: not under a route name, and a subject or object in the store."""
     if path.split("/", 1)[0] in RESERVED:
@@ -101,13 +116,19 @@ def with_evidence(store, subjects: list, seen: set) -> list[Triple]:
     for subject in subjects:
         triples += subject_triples(store, subject, seen)
     quotes = [t.object for t in triples if t.predicate == HAS_EVIDENCE and isinstance(t.object, NamedNode)]
+    return list(dict.fromkeys(triples + quote_triples(store, quotes, seen)))
+
+
+def quote_triples(store, quotes: list, seen: set) -> list[Triple]:
+    """The triples of evidence quotes and the file names of the texts they quote."""
+    triples = []
     for quote in quotes:
-        quote_triples = subject_triples(store, quote, seen)
-        triples += quote_triples
-        for text in {t.object for t in quote_triples if t.predicate == IN_SOURCE_TEXT}:
+        own = subject_triples(store, quote, seen)
+        triples += own
+        for text in {t.object for t in own if t.predicate == IN_SOURCE_TEXT}:
             triples += [Triple(q.subject, q.predicate, q.object)
                         for q in store.quads_for_pattern(text, FILE_NAME, None, None)]
-    return list(dict.fromkeys(triples))
+    return triples
 
 
 def entity_statements(store, iri: str) -> list[Triple]:
@@ -116,13 +137,17 @@ def entity_statements(store, iri: str) -> list[Triple]:
 
 
 def case_statements(store, iri_base: str, document: str) -> list[Triple]:
-    """The case document: every triple whose subject is data:<doc> or an IRI under data:<doc>/."""
+    """The case document: every triple whose subject is data:<doc> or an IRI under data:<doc>/, and its evidence."""
     root = iri_base + "data/" + document
-    query = current_app.extensions["adekg_ld_queries"]["case-subjects"]
-    quads = store.query(query, use_default_graph_as_union=True,
-                        substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
-    subjects = [row["s"] for row in quads]
-    return with_evidence(store, subjects, set())
+    query = current_app.extensions["adekg_ld_queries"]["case-statements"]
+    # The in-memory union view (its default graph) scans about five times faster than the store's union.
+    view = union_view(store, current_app.extensions["adekg_limits"].union)
+    rows = view.query(query, substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
+    triples = [Triple(row["s"], row["p"], row["o"]) for row in rows]
+    described = {triple.subject for triple in triples}
+    quoted_elsewhere = list(dict.fromkeys(t.object for t in triples if t.predicate == HAS_EVIDENCE
+                                          and t.object not in described))
+    return list(dict.fromkeys(triples + quote_triples(store, quoted_elsewhere, described)))
 
 
 def drug_statements(store, iri_base: str, key: str) -> list[Triple]:
@@ -143,6 +168,44 @@ def drug_statements(store, iri_base: str, key: str) -> list[Triple]:
     return list(dict.fromkeys(triples + with_evidence(store, mechanisms, seen)))
 
 
+def served_context_url() -> str:
+    """The context's URL on the server that answers this request (so processors need no other network)."""
+    return (current_app.config.get("PUBLIC_BASE") or request.url_root) + CONTEXT_PATH
+
+
+def functional_properties(store) -> frozenset[str]:
+    """The IRIs of the ontology's functional properties (read once per app)."""
+    cache = current_app.extensions["adekg_ld_cache"]
+    if "functional" not in cache:
+        query = current_app.extensions["adekg_ld_queries"]["functional-properties"]
+        cache["functional"] = frozenset(row["property"].value for row in store.query(
+            query, use_default_graph_as_union=True))
+    return cache["functional"]
+
+
+def api_response(store, triples: list[Triple], root: str) -> bytes:
+    """The body of an /api/ document."""
+    _, _, context, known = settings()
+    document = api_document(triples, root, context, known, functional_properties(store))
+    # Not indented: the indenting encoder is pure Python and took most of the time of a large document.
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def folder_prefixes(items, iri_base: str) -> dict[str, str]:
+    """Prefixes for the folders of path-like data IRIs (`d000-observation:` for data/000/observation/), so that
+    Turtle writes `d000-observation:ldh` instead of `data:000\\/observation\\/ldh`."""
+    data = iri_base + "data/"
+    found = {}
+    for item in items:
+        for term in (item.subject, item.object):
+            if isinstance(term, NamedNode) and term.value.startswith(data):
+                folder = term.value[:term.value.rindex("/") + 1]
+                name = "d" + folder[len(data):-1].replace("/", "-")
+                if len(folder) > len(data) and FOLDER_PREFIX.fullmatch(name):
+                    found[name] = folder
+    return found
+
+
 def to_nquads(triples: list[Triple]) -> str:
     """N-Triples text for a list of triples."""
     return serialize(triples, format=RdfFormat.N_TRIPLES).decode("utf-8")
@@ -154,14 +217,15 @@ def rdf_response(triples: list[Triple], name: str, formats: dict, root: str | No
     media, rdf_format = formats[name]
     if name == "jsonld":
         inline = request.args.get("context") == "inline"
-        url = context_url(iri_base)
+        url = served_context_url()
         if root is not None:
             document = framed_document(to_nquads(triples), root, context, url, inline)
         else:
             document = compact(expanded_nodes(to_nquads(triples)), context, url, inline)
         response = jsonld_response(document)
     else:
-        response = Response(serialize(triples, format=rdf_format, prefixes=known), mimetype=media)
+        names = {**known, **folder_prefixes(triples, iri_base)}
+        response = Response(serialize(triples, format=rdf_format, prefixes=names), mimetype=media)
     response.headers["Vary"] = "Accept"
     return response
 
@@ -170,7 +234,7 @@ def term_view(term, iri_base: str, public_base: str, known: dict, labels: dict) 
     """How the HTML page shows one RDF term: text, link target, datatype or language."""
     if isinstance(term, NamedNode):
         iri = term.value
-        href = public_base + iri[len(iri_base):] if iri.startswith(iri_base) else iri
+        href = href_for(iri, iri_base, public_base)
         short = iri
         for prefix, namespace in sorted(known.items(), key=lambda item: -len(item[1])):
             if iri.startswith(namespace) and len(iri) > len(namespace):
@@ -226,7 +290,7 @@ def html_page(iri: str, triples: list[Triple]) -> Response:
     path = iri[len(iri_base):]
     graph_link = None
     if path.startswith("graph/"):
-        graph_link = request.script_root + "/rdf-graphs?graph=" + iri
+        graph_link = request.script_root + "/rdf-graphs?graph=" + quote(iri, safe=":/")
     page = render_template(
         "entity.html", iri=iri, label=label, definition=definition, path=path, graph_link=graph_link,
         types=[view(t.object) for t in own if t.predicate == RDF_TYPE],
@@ -282,7 +346,9 @@ def graph_store() -> Response:
     if error:
         return error
     if graphs:
-        graph = NamedNode(graphs[0]) if graphs[0] else None
+        graph = named_node(graphs[0], "?graph=") if graphs[0] else None
+        if isinstance(graph, Response):
+            return graph
         if graph is None or not store.contains_named_graph(graph):
             return plain(404, f"no such named graph: <{graphs[0]}>")
         if name in ("nq", "trig"):
@@ -297,9 +363,10 @@ def graph_store() -> Response:
     if name == "jsonld":
         triples = [t if isinstance(t, Triple) else Triple(t.subject, t.predicate, t.object) for t in items]
         return rdf_response(triples, name, GRAPH_FORMATS)
-    _, _, _, known = settings()
+    _, iri_base, _, known = settings()
     media, rdf_format = GRAPH_FORMATS[name]
-    response = Response(serialize(items, format=rdf_format, prefixes=known), mimetype=media)
+    response = Response(serialize(items, format=rdf_format, prefixes={**known, **folder_prefixes(items, iri_base)}),
+                        mimetype=media)
     response.headers["Vary"] = "Accept"
     return response
 
@@ -308,12 +375,15 @@ def graph_store() -> Response:
 def case_document(document: str) -> Response:
     """The case report as one embedded JSON-LD document: patient, exposures, events, labs, outcome, evidence."""
     store, iri_base, _, _ = settings()
-    cache, key = current_app.extensions["adekg_ld_cache"], ("case", document, request.args.get("context") == "inline")
+    cache, key = current_app.extensions["adekg_ld_cache"], ("case", document)
     if key not in cache:
+        root = named_node(iri_base + "data/" + document, "the case report")
+        if isinstance(root, Response):
+            return root
         triples = case_statements(store, iri_base, document)
         if not triples:
             return plain(404, f"no case report {document!r}")
-        cache[key] = rdf_response(triples, "jsonld", FORMATS, root=iri_base + "data/" + document).get_data()
+        cache[key] = api_response(store, triples, iri_base + "data/" + document)
     return Response(cache[key], mimetype="application/ld+json")
 
 
@@ -321,10 +391,12 @@ def case_document(document: str) -> Response:
 def drug_document(key: str) -> Response:
     """The drug as one embedded JSON-LD document: its claims, events, mechanisms, risks and evidence."""
     store, iri_base, _, _ = settings()
-    drug = NamedNode(iri_base + "drug/" + key)
+    drug = named_node(iri_base + "drug/" + key, "the drug")
+    if isinstance(drug, Response):
+        return drug
     if not any(True for _ in store.quads_for_pattern(drug, None, None, None)):
         return plain(404, f"no drug {key!r}")
-    cache, path = current_app.extensions["adekg_ld_cache"], ("drug", key, request.args.get("context") == "inline")
+    cache, path = current_app.extensions["adekg_ld_cache"], ("drug", key)
     if path not in cache:
-        cache[path] = rdf_response(drug_statements(store, iri_base, key), "jsonld", FORMATS, root=drug.value).get_data()
+        cache[path] = api_response(store, drug_statements(store, iri_base, key), drug.value)
     return Response(cache[path], mimetype="application/ld+json")

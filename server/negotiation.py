@@ -24,15 +24,22 @@ ALIASES = {("solutions", "application/json"): "application/sparql-results+json",
            ("solutions", "application/xml"): "application/sparql-results+xml",
            ("graph", "text/plain"): "application/n-triples", ("graph", "application/xml"): "application/rdf+xml",
            ("graph", "application/json"): "application/ld+json"}
-# format= parameter values -> media type per kind (a full media type is accepted too).
+# Names clients put in format= / output= / results= -> media type per kind (solutions, graph); a full media type,
+# or a comma-separated list of them (SPARQLWrapper sends its Accept list there), is understood too.
 FORMAT_NAMES = {"json": ("application/sparql-results+json", "application/ld+json"),
+                "srj": ("application/sparql-results+json", None),
                 "xml": ("application/sparql-results+xml", "application/rdf+xml"),
+                "srx": ("application/sparql-results+xml", None),
                 "csv": ("text/csv", None), "tsv": ("text/tab-separated-values", None),
                 "turtle": (None, "text/turtle"), "ttl": (None, "text/turtle"),
+                "n3": (None, "text/turtle"),  # Turtle is N3: what N3 clients read
                 "nt": (None, "application/n-triples"), "ntriples": (None, "application/n-triples"),
-                "rdfxml": (None, "application/rdf+xml"), "jsonld": (None, "application/ld+json"),
+                "n-triples": (None, "application/n-triples"),
+                "rdf": (None, "application/rdf+xml"), "rdfxml": (None, "application/rdf+xml"),
+                "rdf+xml": (None, "application/rdf+xml"), "rdf/xml": (None, "application/rdf+xml"),
+                "jsonld": (None, "application/ld+json"), "json-ld": (None, "application/ld+json"),
                 "trig": (None, "application/trig"), "nq": (None, "application/n-quads"),
-                "nquads": (None, "application/n-quads")}
+                "nquads": (None, "application/n-quads"), "n-quads": (None, "application/n-quads")}
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
@@ -75,17 +82,31 @@ def quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
     return best
 
 
-@lru_cache(maxsize=512)  # a handful of Accept headers make up nearly all requests
-def choose(kind: str, accept: str | None, format_param: str | None = None) -> str | None:
-    """The offered media type of a kind the client likes best (format= wins), or None if nothing fits."""
+def named_format(kind: str, names: tuple[str, ...]) -> str | None:
+    """The first offered media type of a kind that the format=/output=/results= values name, or None."""
     table = FORMATS[kind]
+    for value in names:
+        for name in value.split(","):
+            name = name.strip().lower()
+            wanted = FORMAT_NAMES[name][0 if kind == "solutions" else 1] if name in FORMAT_NAMES \
+                else name.split(";")[0].strip()
+            if wanted in table:
+                return ALIASES.get((kind, wanted), wanted)
+    return None
+
+
+@lru_cache(maxsize=512)  # a handful of Accept headers make up nearly all requests
+def choose(kind: str, accept: str | None, format_param: str | tuple[str, ...] | None = None) -> str | None:
+    """The offered media type of a kind the client likes best, or None if nothing fits.
+
+    A format=/output=/results= value naming an offered type wins; values naming nothing offered for this kind
+    are ignored, so the Accept header decides (clients such as SPARQLWrapper send names for every kind).
+    """
     if format_param:
-        name = format_param.strip().lower()
-        if name in FORMAT_NAMES:
-            wanted = FORMAT_NAMES[name][0 if kind == "solutions" else 1]
-        else:
-            wanted = name.split(";")[0].strip()
-        return ALIASES.get((kind, wanted), wanted) if wanted in table else None
+        named = named_format(kind, (format_param,) if isinstance(format_param, str) else format_param)
+        if named is not None:
+            return named
+    table = FORMATS[kind]
     ranges = parse_accept(accept)
     best, best_q = None, 0.0
     for media_type in table:  # table order breaks ties
@@ -93,6 +114,13 @@ def choose(kind: str, accept: str | None, format_param: str | None = None) -> st
         if q > best_q:
             best, best_q = media_type, q
     return ALIASES.get((kind, best), best) if best else None
+
+
+def refusal(kind: str, accept: str | None, format_param: str | tuple[str, ...] | None = None) -> str:
+    """The 406 reason: what the client asked for (format names, then Accept) and what is offered."""
+    names = (format_param,) if isinstance(format_param, str) else tuple(format_param or ())
+    asked = f"format {', '.join(names)!r} is not offered for this query and " if names else ""
+    return f"{asked}nothing offered fits Accept {accept!r}; offered: {offered(kind)}"
 
 
 def serializer(kind: str, media_type: str):

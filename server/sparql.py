@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
 from collections import OrderedDict
 from dataclasses import replace
@@ -17,16 +16,11 @@ from . import negotiation
 from .description import PREFIXES, service_description, void_description
 from .guard import Timeout, guarded, stopped_message
 from .limits import cap_rows
+from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
 from .results import Limits, NotAcceptable, ResultTooLarge, evaluate
 
 sparql_blueprint = Blueprint("sparql", __name__)
 
-UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"
-                    r"(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE)
-# Strings, IRIs and comments are blanked before looking for the SERVICE keyword.
-LEXICAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*|<[^<>"{}|^`\\\s]*>')
-SERVICE = re.compile(r"(?<![\w:?$.\-])SERVICE(?![\w:\-])(?:\s+SILENT)?\s*(\S*)", re.IGNORECASE)
 RESULT_TYPES = (*negotiation.FORMATS["solutions"], *negotiation.FORMATS["graph"])
 # Every response names the origins and the headers a script may read; a preflight also gets the rest.
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Content-Type, Vary, X-SPARQL-MaxRows"}
@@ -35,16 +29,8 @@ PREFLIGHT = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
 DEFAULTS = {"ADEKG_QUERY_TIMEOUT": 30.0, "ADEKG_MAX_TRIPLES": 1_000_000, "ADEKG_MAX_RESULT_BYTES": 512 * 2**20,
             "ADEKG_SERVICE_ALLOW": (), "ADEKG_CACHE_ENTRIES": 256, "ADEKG_CACHE_MAX_BYTES": 256 * 1024,
             "ADEKG_LICENSE": "https://opensource.org/licenses/MIT", "ADEKG_SPOOL_AFTER": 256 * 1024,
-            "ADEKG_MAX_ROWS": 100_000, "ADEKG_HTML_ROWS": 2000,
+            "ADEKG_MAX_ROWS": 100_000, "ADEKG_HTML_ROWS": 2000, "ADEKG_MAX_DEPTH": 128,
             "ADEKG_HTML_PAGE": "ui.query_page"}
-
-
-class Refused(Exception):
-    """A request the endpoint will not run, with its HTTP status."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 def settings_from(config: dict) -> dict:
@@ -69,26 +55,38 @@ def utf8(charset: str | None) -> bool:
     return charset is None or charset.lower().replace("-", "") in ("utf8", "usascii")
 
 
+def read_body(limit: int | None) -> bytes:
+    """The whole request body, refused (413) past the limit whether it came with a Content-Length or chunked."""
+    body = request.get_data(cache=True)
+    # Werkzeug stops a chunked body quietly at the limit: a byte left in the server's stream means it was cut.
+    if limit is not None and request.content_length is None and len(body) >= limit:
+        if request.environ["wsgi.input"].read(1):
+            raise Refused(413, f"request body (chunked) is over the limit of {limit} bytes")
+    return body
+
+
 def read_request() -> tuple[str | None, dict]:
     """The query text and protocol parameters of a GET or POST; raise Refused if malformed."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if request.content_length is not None and limit is not None and request.content_length > limit:
         raise Refused(413, f"request body of {request.content_length} bytes is over the limit of {limit} bytes")
     params = request.args
+    check_form_encoding(request.query_string, "query string")
     charset = request.mimetype_params.get("charset")
     try:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             queries, updates = params.getlist("query"), params.getlist("update")
         elif request.mimetype == "application/x-www-form-urlencoded":
             if not utf8(charset):
                 raise Refused(415, f"form bodies must be UTF-8, not {charset}")
+            check_form_encoding(read_body(limit), "form body")
             params = request.values
             queries, updates = request.form.getlist("query"), request.form.getlist("update")
         elif request.mimetype == "application/sparql-query":
             if not utf8(charset):
                 raise Refused(415, f"application/sparql-query bodies must be UTF-8, not {charset}")
             try:
-                queries, updates = [request.get_data().decode("utf-8")], params.getlist("update")
+                queries, updates = [read_body(limit).decode("utf-8")], params.getlist("update")
             except UnicodeDecodeError as error:
                 raise Refused(400, f"the query is not valid UTF-8 ({error.reason} at byte {error.start})") from None
         elif request.mimetype == "application/sparql-update":
@@ -106,7 +104,9 @@ def read_request() -> tuple[str | None, dict]:
         raise Refused(400, f"exactly one 'query' parameter is allowed, got {len(queries)}")
     # getlist, not get: MultiDict.get builds (and swallows) an exception for every missing key
     dataset = {"default-graph-uri": params.getlist("default-graph-uri"),
-               "named-graph-uri": params.getlist("named-graph-uri"), "format": first(params.getlist("format")),
+               "named-graph-uri": params.getlist("named-graph-uri"),
+               # every client's name for the result format (SPARQLWrapper sends all three, some twice)
+               "format": tuple(params.getlist("format") + params.getlist("output") + params.getlist("results")),
                "context": first(params.getlist("context")) or "inline"}
     if dataset["context"] not in ("inline", "url"):
         raise Refused(400, f"context={dataset['context']!r}: use 'inline' (the default) or 'url' for JSON-LD results")
@@ -116,21 +116,6 @@ def read_request() -> tuple[str | None, dict]:
 def first(values: list):
     """The first of some parameter values, or None."""
     return values[0] if values else None
-
-
-def check_services(query: str, allowed) -> None:
-    """Refuse SERVICE calls to endpoints that the allow-list does not name."""
-    if "service" not in query.lower():  # a cheap first look (a case-insensitive regex costs ~10 us per KB)
-        return
-    bare = LEXICAL.sub(lambda match: match.group(0) if match.group(0).startswith("<") else " ", query)
-    for match in SERVICE.finditer(bare):
-        target = match.group(1)
-        iri = target[1:target.find(">")] if target.startswith("<") and ">" in target else None
-        if iri is None or not any(iri == allowed_iri or iri.startswith(allowed_iri.rstrip("/") + "/")
-                                  for allowed_iri in allowed):
-            where = iri or target or "a variable"
-            raise Refused(403, f"SERVICE {where} refused: federated queries go only to endpoints on the "
-                               "allow-list (ADEKG_SERVICE_ALLOW)")
 
 
 def dataset_options(dataset: dict) -> dict:
@@ -175,15 +160,15 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     """Evaluate a query within the timeout and answer with its results or an error status."""
     app = current_app._get_current_object()  # one proxy lookup instead of one per use on this hot path
     extensions, settings = app.extensions, app.extensions["adekg_settings"]
-    check_services(query, settings["ADEKG_SERVICE_ALLOW"])
     endpoint = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
+    federated = check_query(query, settings, endpoint)
     options = {**dataset_options(dataset), "base_iri": endpoint}  # relative IRIs resolve against the endpoint
     accept, format_param = request.headers.get("Accept"), dataset["format"]
     html_results = extensions.get("adekg_html_results")
-    if html_results is not None and format_param is None and prefers_html(accept):
-        return html_results(query, options)
+    if html_results is not None and not format_param and prefers_html(accept):
+        return html_results(query, options, federated)
     etag = etag_for(extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
-                    accept or "", format_param or "")
+                    accept or "", repr(format_param))
     if not_modified(etag):
         return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
     cache = extensions["adekg_cache"]
@@ -195,7 +180,7 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     capped_query, capped = cap_rows(query, max_rows)
     limits = extensions["adekg_limits"]
     if dataset["context"] == "url":
-        limits = replace(limits, inline_context=False)
+        limits = replace(limits, inline_context=False, context_url=request.url_root + "context/v1.jsonld")
     timeout = settings["ADEKG_QUERY_TIMEOUT"]
     try:
         media_type, spool = guarded(lambda: evaluate(store, capped_query, options, accept, format_param, limits),
@@ -205,15 +190,11 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     except NotAcceptable as error:
         raise Refused(406, str(error)) from None
     except SyntaxError as error:
-        if UPDATE.match(query):
-            raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted") from None
-        raise Refused(400, f"malformed query: {error}") from None
+        raise refusal_of_malformed(query, error) from None
     except ResultTooLarge as error:
         raise Refused(507, str(error)) from None
-    except OSError as error:
-        raise Refused(502 if "SERVICE" in query.upper() else 500, f"query failed: {error}") from None
-    except (ValueError, TypeError, RuntimeError) as error:
-        raise Refused(500, f"query failed: {error}") from None
+    except (OSError, ValueError, TypeError, RuntimeError) as error:
+        raise failure(error, federated) from None
     headers = {"ETag": etag, "Vary": "Accept"}
     if capped:
         headers["X-SPARQL-MaxRows"] = str(max_rows)
@@ -225,6 +206,13 @@ def answer_query(store, query: str, dataset: dict) -> Response:
         while len(cache) > settings["ADEKG_CACHE_ENTRIES"]:
             cache.popitem(last=False)
     return Response(body, mimetype=media_type, headers=headers)
+
+
+def failure(error: Exception, federated: bool) -> Refused:
+    """The refusal for a failed evaluation; with SERVICE calls, 502 without the remote side's words."""
+    if federated:  # a remote answer or connection error must not reach the client (no port scanning)
+        return Refused(502, "query failed: a SERVICE call did not succeed (details are not shown)")
+    return Refused(500, f"query failed: {error}")
 
 
 def streamed(spool, media_type: str, headers: dict) -> Response:
@@ -251,19 +239,22 @@ def describe_service(store) -> Response:
     return Response(body, mimetype=media_type, headers={"Vary": "Accept"})
 
 
-@sparql_blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
-@sparql_blueprint.route("/sparql/", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
+@sparql_blueprint.route("/sparql", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
+@sparql_blueprint.route("/sparql/", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
 def sparql() -> Response:
     """Answer one SPARQL query over the store (the union of its named graphs unless a dataset is given)."""
     if request.method == "OPTIONS":
         return Response(status=204, headers=PREFLIGHT)
-    if request.method not in ("GET", "POST"):
-        return plain(405, f"method {request.method} is not allowed: query with GET or POST", Allow="GET, POST, OPTIONS")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return plain(405, f"method {request.method} is not allowed: query with GET or POST",
+                     Allow="GET, HEAD, POST, OPTIONS")
     store = current_app.extensions["adekg_store"]
     try:
         query, dataset = read_request()
         if query is None:
-            if request.method == "GET":
+            if dataset["default-graph-uri"] or dataset["named-graph-uri"]:
+                raise Refused(400, "default-graph-uri/named-graph-uri given but no 'query' parameter")
+            if request.method in ("GET", "HEAD"):
                 return describe_service(store)
             raise Refused(400, "no 'query' parameter in the request")
         return answer_query(store, query, dataset)

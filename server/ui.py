@@ -9,10 +9,21 @@ from pyoxigraph import BlankNode, NamedNode, QueryBoolean, QuerySolutions
 
 from .guard import Timeout, guarded, stopped_message
 from .linked_data import IRI_BASE
+from .links import href_for
+from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
+from .results import dataset_of, syntax_message
 
 ui_blueprint = Blueprint("ui", __name__)
 
 DEFAULT_QUERIES = Path(__file__).resolve().parent.parent / "queries"
+# The query page loads only this server's scripts, styles and data; YASGUI sets styles from script and
+# CodeMirror adds style attributes, hence 'unsafe-inline' for styles only. No page may be framed.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+HTML_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 DEFAULT_QUERY = ("PREFIX ade: <https://w3id.org/adekg/ontology/>\n"
                  "SELECT ?patient ?age WHERE { ?patient a ade:Patient ; ade:ageInYears ?age } ORDER BY ?age\n")
 
@@ -33,6 +44,16 @@ def init_app(app) -> None:
     app.extensions["adekg_examples"] = load_examples(Path(app.config.get("QUERIES_DIR") or DEFAULT_QUERIES))
     app.extensions["adekg_html_results"] = show_results
     app.register_blueprint(ui_blueprint)
+    app.after_request(security_headers)
+
+
+def security_headers(response: Response) -> Response:
+    """nosniff on every response; a Content-Security-Policy and no framing on every HTML page."""
+    response.headers.update(SECURITY_HEADERS)
+    if response.mimetype == "text/html":
+        for name, value in HTML_SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
 
 
 def cell(term, base: str, public: str) -> dict | None:
@@ -40,8 +61,7 @@ def cell(term, base: str, public: str) -> dict | None:
     if term is None:
         return None
     if isinstance(term, NamedNode):
-        href = public + term.value[len(base):] if term.value.startswith(base) else term.value
-        return {"text": term.value, "href": href}
+        return {"text": term.value, "href": href_for(term.value, base, public)}
     if isinstance(term, BlankNode):
         return {"text": "_:" + term.value, "href": None}
     return {"text": term.value, "href": None}
@@ -61,20 +81,24 @@ def table(results, max_rows: int, base: str, public: str) -> tuple[list[str], li
     return header, rows[:max_rows], len(rows) > max_rows
 
 
-def show_results(query: str, options: dict) -> Response:
-    """The query run within the timeout and shown as an HTML table (or the form with the error)."""
+def show_results(query: str, options: dict, federated: bool = False) -> Response:
+    """The query (already checked) run within the timeout and shown as an HTML table (or the form with the error)."""
     store, config, settings = (current_app.extensions["adekg_store"], current_app.config,
                                current_app.extensions["adekg_settings"])
     base = config.get("IRI_BASE", IRI_BASE)
     public = config.get("PUBLIC_BASE") or request.script_root + "/"
     max_rows, timeout = settings["ADEKG_HTML_ROWS"], settings["ADEKG_QUERY_TIMEOUT"]
+    store, options = dataset_of(store, query, options, current_app.extensions["adekg_limits"].union)
     try:
         header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
     except SyntaxError as error:
-        return render_error_page(query, f"malformed query: {error}".splitlines()[0], 400)
+        refusal = refusal_of_malformed(query, error)
+        return render_error_page(query, str(refusal).splitlines()[0], refusal.status)
     except Timeout:
         return render_error_page(query, stopped_message(timeout), 503)
     except (OSError, ValueError, TypeError, RuntimeError) as error:
+        if federated:  # never show what a remote endpoint answered (no port scanning through error texts)
+            return render_error_page(query, "query failed: a SERVICE call did not succeed (details are not shown)", 502)
         return render_error_page(query, f"query failed: {error}".splitlines()[0], 500)
     page = render_template("results.html", query=query, header=header, rows=rows, more=more,
                            examples=current_app.extensions.get("adekg_examples", []))
@@ -102,6 +126,13 @@ def query_page() -> Response:
 def html_results() -> Response:
     """Results of ?query= as an HTML table (what the plain form shows; /sparql may delegate here for browsers)."""
     queries = request.args.getlist("query")
-    if len(queries) != 1:
-        return render_error_page("", "exactly one 'query' parameter is required", 400)
-    return show_results(queries[0], {"use_default_graph_as_union": True})
+    try:
+        check_form_encoding(request.query_string, "query string")
+        if len(queries) != 1:
+            raise Refused(400, "exactly one 'query' parameter is required")
+        # the same checks as /sparql, with relative IRIs resolved against this page as /sparql resolves them
+        endpoint = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
+        federated = check_query(queries[0], current_app.extensions["adekg_settings"], endpoint)
+    except Refused as refusal:
+        return render_error_page(queries[0] if len(queries) == 1 else "", str(refusal), refusal.status)
+    return show_results(queries[0], {"use_default_graph_as_union": True, "base_iri": endpoint}, federated)

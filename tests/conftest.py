@@ -1,6 +1,7 @@
 """Shared fixtures: a store built once from the project's seeds, and scratch copies of the inputs."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,11 +19,29 @@ ONTOLOGY = ROOT / "ontology"
 DOCUMENTS = ("000", "001", "002")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def reasoner_cache(pytestconfig, tmp_path_factory) -> Path:
+    """One HermiT cache for the whole suite (kept in pytest's cache folder between runs), also for subprocesses.
+
+    HermiT's verdict depends only on the ontology files and the HermiT build, so the suite starts Java for
+    reasoning at most once, and not at all when the ontology did not change since the last run.
+    """
+    cache = getattr(pytestconfig, "cache", None)
+    folder = Path(cache.mkdir("adekg-reasoner")) if cache is not None else tmp_path_factory.mktemp("reasoner")
+    previous = os.environ.get("ADEKG_REASONER_CACHE")
+    os.environ["ADEKG_REASONER_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("ADEKG_REASONER_CACHE", None)
+    else:
+        os.environ["ADEKG_REASONER_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
-def built_store(tmp_path_factory) -> Path:
+def built_store(tmp_path_factory, reasoner_cache) -> Path:
     """The project's seeds built once into a temporary store."""
     store_path = tmp_path_factory.mktemp("built") / "store"
-    build(store_path, SEEDS, ONTOLOGY, Progress(0))
+    build(store_path, SEEDS, ONTOLOGY, Progress(0), reasoner_cache=reasoner_cache)
     return store_path
 
 

@@ -10,7 +10,7 @@ from server import create_app
 from server.jsonld import load_context, local_loader
 
 BASE = "https://w3id.org/adekg/"
-CONTEXT_URL = BASE + "context/v1.jsonld"
+CONTEXT_URL = "http://localhost/context/v1.jsonld"   # on the server that answered (the test client's)
 PREFIXES = """PREFIX ade: <https://w3id.org/adekg/ontology/>
 PREFIX data: <https://w3id.org/adekg/data/>
 PREFIX drug: <https://w3id.org/adekg/drug/>
@@ -80,49 +80,6 @@ def test_entity_jsonld_round_trips(client, store, path):
         {{ {iri} ?p ?o FILTER(!isBlank(?o)) }}
         UNION {{ {iri} ade:hasEvidence ?q . ?q ?qp ?qo OPTIONAL {{ ?q ade:inSourceText ?text . ?text ade:fileName ?file }} }} }}""")
     assert len(expected) > 0
-    assert_same(expanded_graph(document), expected)
-
-
-def test_case_document_is_framed_and_round_trips(client, store):
-    response = client.get("/api/case/000")
-    assert response.status_code == 200 and response.mimetype == "application/ld+json"
-    document = json.loads(response.data)
-    assert document["id"] == "data:000" and document["type"] == "CaseReport"
-    patient = document["describesPatient"]
-    assert "Patient" in ([patient["type"]] if isinstance(patient["type"], str) else patient["type"])
-    assert patient["ageInYears"] == 71
-    assert {"hasExposure", "hasAdverseEvent", "hasObservation", "hasOutcome"} <= set(patient)
-    assert isinstance(patient["hasOutcome"], dict) and "outcomeStatus" in patient["hasOutcome"]
-    events = patient["hasAdverseEvent"] if isinstance(patient["hasAdverseEvent"], list) else [patient["hasAdverseEvent"]]
-    assert all(isinstance(event, dict) and "hasEvidence" in event for event in events)
-    expected = constructed(store, """CONSTRUCT { ?s ?p ?o } WHERE {
-        ?s ?p ?o FILTER(?s = data:000 || STRSTARTS(STR(?s), "https://w3id.org/adekg/data/000/")) }""")
-    assert len(expected) > 1000
-    assert_same(expanded_graph(document), expected)
-
-
-def test_drug_document_is_framed_and_round_trips(client, store):
-    response = client.get("/api/drug/ixazomib")
-    assert response.status_code == 200
-    document = json.loads(response.data)
-    assert document["id"] == "drug:ixazomib" and document["label"]["@value"] == "ixazomib"
-    claims = document["claimsAboutDrug"]
-    assert len(claims) > 30 and any(isinstance(claim.get("mechanism"), dict) for claim in claims)
-    assert document["eventsWithSuspectDrug"]
-    risks = store.query(PREFIXES + "ASK { ?r a ade:ClassLevelRisk ; ?l ?v . ?v ?l2 drug:ixazomib }",
-                        use_default_graph_as_union=True)
-    assert bool(risks) == ('"ClassLevelRisk"' in response.data.decode())   # inferred risks fill in when present
-    nodes = """{ BIND(drug:ixazomib AS ?n) } UNION { ?n ?link drug:ixazomib FILTER(isIRI(?n)) }
-        UNION { ?n a ade:ClassLevelRisk . { ?n ?l drug:ixazomib } UNION { ?n ?l ?v . ?v ?l2 drug:ixazomib } }"""
-    expected = constructed(store, f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-        {{ SELECT DISTINCT ?m WHERE {{
-            {{ {nodes.replace("?n", "?m")} }}
-            UNION {{ {{ {nodes} }} ?n ?any ?m FILTER(STRSTARTS(STR(?m), "https://w3id.org/adekg/mechanism/")) }} }} }}
-        {{ ?m ?p ?o BIND(?m AS ?s) }}
-        UNION {{ ?m ade:hasEvidence ?s . ?s ?p ?o }}
-        UNION {{ ?m ade:hasEvidence ?q . ?q ade:inSourceText ?s . BIND(ade:fileName AS ?p) ?s ?p ?o }}
-    }}""")
-    assert len(expected) > 500
     assert_same(expanded_graph(document), expected)
 
 

@@ -11,6 +11,7 @@ import pytest
 import rdflib
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
+from graph.hermit import classify
 from graph.ontology import (CATALOG_FILE, CHECKS_DIR, EDIT_FILE, ONTOLOGY_FILE, declared_terms, in_sync,
                             load_ontology_graph, read_catalog, release, run_checks)
 from graph.terms import ADE, DRUG, MECH, TEST, expand_curie
@@ -141,28 +142,21 @@ def test_quality_checks_each_start_with_a_comment_and_catch_their_problem():
 
 
 @pytest.fixture(scope="module")
-def reasoned_world():
-    """owlready2 world with the release loaded (imports from ontology/imports) after HermiT ran."""
-    imports_dir = str((ONTOLOGY / "imports").resolve())
-    if imports_dir not in owlready2.onto_path:
-        owlready2.onto_path.insert(0, imports_dir)
-    world = owlready2.World()
-    ontology = world.get_ontology((ONTOLOGY / ONTOLOGY_FILE).resolve().as_uri()).load()
-    assert len(ontology.imported_ontologies) == len(list((ONTOLOGY / "imports").glob("*.owl")))
-    with ontology:
-        owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-    return world
+def hermit_verdict(reasoner_cache):
+    """HermiT's classification and realisation of the release with its imports (the suite's shared cache)."""
+    return classify(ONTOLOGY, reasoner_cache)
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs java (.ci/run installs a JDK)")
-def test_owlready2_hermit_finds_it_consistent_with_no_unsatisfiable_class(reasoned_world):
-    assert list(reasoned_world.inconsistent_classes()) == []
+def test_owlready2_hermit_finds_it_consistent_with_no_unsatisfiable_class(hermit_verdict):
+    assert hermit_verdict.consistent, hermit_verdict.message
+    assert hermit_verdict.unsatisfiable == ()
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs java (.ci/run installs a JDK)")
-def test_hermit_infers_the_proteasome_inhibitors_from_chebi_roles(reasoned_world):
-    inhibitor = reasoned_world[ADE + "ProteasomeInhibitor"]
-    assert {drug.iri for drug in inhibitor.instances()} == PROTEASOME_INHIBITORS
+def test_hermit_infers_the_proteasome_inhibitors_from_chebi_roles(hermit_verdict):
+    inhibitors = {r.individual for r in hermit_verdict.realisations if r.inferred_class == ADE + "ProteasomeInhibitor"}
+    assert inhibitors == PROTEASOME_INHIBITORS
 
 
 @pytest.mark.skipif(shutil.which("javac") is None, reason="javac missing: the OWL API check needs a JDK (.ci/run installs one)")
