@@ -7,7 +7,6 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import BlankNode, NamedNode, QueryBoolean, QuerySolutions
 
-from .guard import Timeout, guarded, stopped_message
 from .linked_data import IRI_BASE
 
 ui_blueprint = Blueprint("ui", __name__)
@@ -67,13 +66,11 @@ def show_results(query: str, options: dict) -> Response:
                                current_app.extensions["adekg_settings"])
     base = config.get("IRI_BASE", IRI_BASE)
     public = config.get("PUBLIC_BASE") or request.script_root + "/"
-    max_rows, timeout = settings["ADEKG_HTML_ROWS"], settings["ADEKG_QUERY_TIMEOUT"]
-    try:
-        header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
+    max_rows = settings["ADEKG_HTML_ROWS"]
+    try:  # in a query worker: the pool kills it past the time or memory limit
+        header, rows, more = table(store.query(query, **options), max_rows, base, public)
     except SyntaxError as error:
         return render_error_page(query, f"malformed query: {error}".splitlines()[0], 400)
-    except Timeout:
-        return render_error_page(query, stopped_message(timeout), 503)
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         return render_error_page(query, f"query failed: {error}".splitlines()[0], 500)
     page = render_template("results.html", query=query, header=header, rows=rows, more=more,
