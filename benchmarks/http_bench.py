@@ -1,8 +1,9 @@
 """HTTP benchmark: `adekg serve` vs a minimal Flask+pyoxigraph app vs Oxigraph's own server vs in-process pyoxigraph.
 
 Usage: .venv/bin/python benchmarks/http_bench.py [--cases 10000] [--seconds 8] [--clients 8] [--workers 2] [--rounds 3]
-Needs the `oxigraph` CLI (pip install -e '.[bench]'). Every server is started the same way (under setsid,
-127.0.0.1, free port, same worker count where it has one); per workload all of them run side by side and are
+Needs the `oxigraph` CLI and gunicorn (pip install -e '.[bench]'). Every server is started the same way (under setsid,
+127.0.0.1, free port, same worker count where it has one: adekg's --workers is the number kept running, its pool
+may grow on demand; the minimal app runs under gunicorn sync workers); per workload all of them run side by side and are
 measured in alternating rounds (the median round is kept), then killed. Prints a table and ratios.
 """
 from __future__ import annotations
@@ -133,11 +134,25 @@ def start(kind: str, store: Path, workers: int, *flags: str) -> tuple[subprocess
     raise RuntimeError(f"{kind} did not start")
 
 
+def descendants(root: int) -> list[int]:
+    """A process and all its descendants (children started by any of their threads)."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
 def settle(root: int) -> None:
     """Wait until a server's processes stop using CPU (every worker has finished booting)."""
     def ticks() -> int:
         total = 0
-        for pid in [root] + [int(p) for p in Path(f"/proc/{root}/task/{root}/children").read_text().split()]:
+        for pid in descendants(root):
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += int(fields[11]) + int(fields[12])
@@ -244,11 +259,9 @@ def overhead(store_path: Path, rounds: int = 2000) -> dict:
     query = PROLOGUE + SYNTHETIC["lookup"].replace("{i}", "7").replace("{d}", "1")
     environ = EnvironBuilder(path="/sparql", query_string={"query": query},
                              headers={"Accept": "application/sparql-results+json"}).get_environ()
-    socket_end, _ = socket.socketpair()  # only written to if the watchdog fired
     adekg = create_app(store_path=store_path, config={"ADEKG_CACHE_ENTRIES": 0})
-    # gunicorn's sync worker: the request thread evaluates under the watchdog; elsewhere: a helper thread.
-    targets = {"minimal": (minimal(str(store_path)), {}), "adekg (request thread + watchdog)":
-               (adekg, {"gunicorn.socket": socket_end}), "adekg (helper thread)": (adekg, {})}
+    # What a query worker runs per request (the front's reading, hand-over and writing come on top: see HTTP figures).
+    targets = {"minimal": (minimal(str(store_path)), {}), "adekg app (as in a query worker)": (adekg, {})}
 
     def call(app, extra) -> None:
         for _ in app({**environ, **extra}, lambda status, headers, exc_info=None: None):

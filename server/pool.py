@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import json
 import math
 import multiprocessing
 import os
@@ -145,6 +146,7 @@ class Pool:
     def __init__(self, settings: PoolSettings):
         self.settings = settings
         self.context = multiprocessing.get_context("forkserver")
+        os.environ[worker_module.CONFIG_VARIABLE] = json.dumps(settings.config)  # read by the fork server's preload
         self.context.set_forkserver_preload(["server", "server.worker"])
         self.idle: list[Worker] = []
         self.workers: set[Worker] = set()
