@@ -101,11 +101,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(kind: str, store: Path, workers: int, *flags: str) -> tuple[subprocess.Popen, str]:
+def start(kind: str, store: Path, workers: int, *flags: str, before: Path | None = None) -> tuple[subprocess.Popen, str]:
     """Start one server under setsid on a free port and wait until it answers; return (process, query URL)."""
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    if kind == "adekg":
+    cwd = ROOT
+    if kind == "adekg@before":  # the same command run from another checkout (`python -m` imports from there)
+        command = [sys.executable, "-m", "graph.cli", "-q", "serve", "--store", str(store), "--port", str(port),
+                   "--workers", str(workers), "--timeout", "30", "--cache", "0"]
+        url, cwd = f"http://127.0.0.1:{port}/sparql", before
+    elif kind == "adekg":
         command = [sys.executable, "-m", "graph.cli", "-q", "serve", "--store", str(store), "--port", str(port),
                    "--workers", str(workers), "--timeout", "30", "--cache", "0"]
         url = f"http://127.0.0.1:{port}/sparql"
@@ -121,7 +126,7 @@ def start(kind: str, store: Path, workers: int, *flags: str) -> tuple[subprocess
         command = [str(Path(sys.executable).parent / "oxigraph"), "serve-read-only", "--location", str(store),
                    "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
         url = f"http://127.0.0.1:{port}/query"
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     for _ in range(3000):
         try:
@@ -286,6 +291,7 @@ def main() -> None:
     options.add_argument("--clients", type=int, default=8)
     options.add_argument("--workers", type=int, default=2)
     options.add_argument("--rounds", type=int, default=3, help="measuring rounds per server, alternated; median kept")
+    options.add_argument("--before", type=Path, help="another checkout of adekg to measure side by side (adekg@before)")
     args = options.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     seed = seed_store()
@@ -300,11 +306,12 @@ def main() -> None:
     for workload, (store, queries) in workloads.items():
         warm_page_cache(store)
         table[(workload, "in-process")] = in_process(store, queries, args.seconds / 2)
-        kinds = ["adekg", "flask-minimal", "oxigraph"] + (["adekg+cache"] if workload == "aggregate" else [])
+        kinds = ["adekg", "flask-minimal", "oxigraph"] + (["adekg@before"] if args.before else []) \
+            + (["adekg+cache"] if workload == "aggregate" else [])
         servers = {}
         try:
             for kind in kinds:
-                servers[kind] = start(kind, store, args.workers)
+                servers[kind] = start(kind, store, args.workers, before=args.before)
             for kind in kinds:
                 load(servers[kind][1], queries, args.clients, 1)  # warm-up
             rounds = {kind: [] for kind in kinds}
@@ -321,11 +328,12 @@ def main() -> None:
     print(f"\n{'workload':<11} {'target':<14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
     for (workload, kind), row in table.items():
         print(f"{workload:<11} {kind:<14} {row['p50']:8.2f} {row['p99']:8.2f} {row['rps']:8.0f} {row['errors']:6d}")
-    print("\nratios (throughput): adekg / flask-minimal, adekg / oxigraph")
+    print("\nratios (throughput): adekg / flask-minimal, adekg / oxigraph" + (", adekg@before / flask-minimal"
+                                                                          if args.before else ""))
     for workload in workloads:
-        adekg = table[(workload, "adekg")]["rps"]
-        print(f"{workload:<11} {adekg / table[(workload, 'flask-minimal')]['rps']:.2f}  "
-              f"{adekg / table[(workload, 'oxigraph')]['rps']:.2f}")
+        adekg, minimal = table[(workload, "adekg")]["rps"], table[(workload, "flask-minimal")]["rps"]
+        before = f"  {table[(workload, 'adekg@before')]['rps'] / minimal:.2f}" if args.before else ""
+        print(f"{workload:<11} {adekg / minimal:.2f}  {adekg / table[(workload, 'oxigraph')]['rps']:.2f}{before}")
 
 
 if __name__ == "__main__":

@@ -146,7 +146,6 @@ class Pool:
     def __init__(self, settings: PoolSettings):
         self.settings = settings
         self.context = multiprocessing.get_context("forkserver")
-        os.environ[worker_module.CONFIG_VARIABLE] = json.dumps(settings.config)  # read by the fork server's preload
         self.context.set_forkserver_preload(["server", "server.worker"])
         self.idle: list[Worker] = []
         self.workers: set[Worker] = set()
@@ -253,7 +252,7 @@ class Pool:
                 future.set_result(worker)
             else:
                 self.starting += 1
-                self.spawn_for(future)
+                self.spawn_for(future, client)
 
     def forget_quiet_clients(self) -> None:
         """Drop clients with nothing in flight and a full budget (keeps the table small)."""
@@ -330,18 +329,17 @@ class Pool:
 
     # ---- workers ---------------------------------------------------------------------------------------------
 
-    def spawn_for(self, future: asyncio.Future) -> None:
-        """Start a worker for a waiting request (one already counted in self.starting)."""
+    def spawn_for(self, future: asyncio.Future, client: Client) -> None:
+        """Start a worker for a waiting request (already counted in self.starting and in the client's in_flight)."""
         async def start() -> None:
             worker = await self.spawn(counted=True)
-            if worker is None:
-                result = plain(503, f"no query worker could start: {self.spawn_error}", Retry_After="5")
-                if not future.done():
-                    future.set_result(result)
-                return
-            if future.done():
-                self.release(worker)
+            if future.done():  # the request stopped waiting meanwhile: the worker is simply idle
+                client.in_flight -= 1
+                if worker is not None:
+                    self.release(worker)
                 self.dispatch()
+            elif worker is None:
+                future.set_result(plain(503, f"no query worker could start: {self.spawn_error}", Retry_After="5"))
             else:
                 future.set_result(worker)
         self.later(start())
@@ -356,6 +354,8 @@ class Pool:
             process = self.context.Process(target=worker_module.main, daemon=True,
                                            args=(theirs, settings.store_path, settings.config, settings.spool_dir,
                                                  settings.inline_limit))
+            # Read by the fork server's preload (it starts with the first worker) to build the app once.
+            os.environ[worker_module.CONFIG_VARIABLE] = json.dumps(settings.config)
             await asyncio.get_running_loop().run_in_executor(self.starter, process.start)
             theirs.close()
             reader, writer = await asyncio.open_connection(sock=ours, limit=2**16)
