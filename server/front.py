@@ -1,6 +1,6 @@
 """The front of `adekg serve`: an asynchronous HTTP server that never opens the store.
 
-uvicorn (httptools parser, asyncio) waits on sockets for nothing but memory: a request is read completely (body
+uvicorn (httptools parser, uvloop) waits on sockets for nothing but memory: a request is read completely (body
 capped) before it is handed to a query worker (server/pool.py), and the answer is written out at the client's pace
 from memory or from a spool file after the worker is free again, so slow senders and slow readers hold no query
 capacity. Run as `python -m server '<settings as JSON>'` (graph/cli.py does this).
@@ -139,10 +139,18 @@ class Front:
 
     async def send(self, send, message: dict) -> None:
         """One ASGI send, given up (closing the connection) if the client does not read for too long."""
+        # A timer that cancels this task, not asyncio.wait_for: that would start a task for every send.
+        task, expired = asyncio.current_task(), []
+        timer = asyncio.get_running_loop().call_later(self.settings.write_timeout,
+                                                      lambda: expired.append(True) or task.cancel())
         try:
-            await asyncio.wait_for(send(message), self.settings.write_timeout)
-        except TimeoutError:
-            raise ClientGone(f"the client read nothing for {self.settings.write_timeout:g} s") from None
+            await send(message)
+        except asyncio.CancelledError:
+            if expired:
+                raise ClientGone(f"the client read nothing for {self.settings.write_timeout:g} s") from None
+            raise
+        finally:
+            timer.cancel()
 
 
 def main(argv: list[str]) -> int:
@@ -151,7 +159,7 @@ def main(argv: list[str]) -> int:
     settings = json.loads(argv[0])
     front = FrontSettings(**settings["front"])
     pool = PoolSettings(**{f.name: settings["pool"][f.name] for f in fields(PoolSettings) if f.name in settings["pool"]})
-    config = uvicorn.Config(Front(front, pool), host=front.host, port=front.port, http="httptools", loop="asyncio",
+    config = uvicorn.Config(Front(front, pool), host=front.host, port=front.port, http="httptools", loop="uvloop",
                             lifespan="on", access_log=False, log_level="warning", server_header=False,
                             limit_concurrency=front.max_connections, timeout_keep_alive=front.keep_alive,
                             timeout_graceful_shutdown=5)

@@ -197,6 +197,30 @@ class Pool:
             return plain(429, f"too many requests: client {address} used its {self.settings.client_budget:g} s of "
                               f"query time per {self.settings.budget_window:g} s; retry in {wait} s",
                          Retry_After=str(wait))
+        worker = self.take_now(client)
+        if worker is None:
+            worker = await self.wait_for_worker(client)
+        if isinstance(worker, Reply):
+            return worker
+        started = time.monotonic()
+        try:
+            return await self.run(worker, request)
+        finally:
+            client.in_flight -= 1
+            client.tokens -= time.monotonic() - started
+            self.dispatch()
+
+    def take_now(self, client: Client) -> Worker | None:
+        """An idle worker at once if the client may have one and nobody is waiting (the common case), else None."""
+        if self.idle and not client.waiting and client.in_flight < self.settings.client_concurrency:
+            worker = self.take_idle()
+            if worker is not None:
+                client.in_flight += 1
+            return worker
+        return None
+
+    async def wait_for_worker(self, client: Client) -> Worker | Reply:
+        """Queue for a worker (round-robin between clients); a 503 Reply if none comes within the timeout."""
         future = asyncio.get_running_loop().create_future()
         client.waiting.append(future)
         self.dispatch()
@@ -208,17 +232,10 @@ class Pool:
         finally:
             if not future.done() or future.cancelled():
                 self.discard_waiting(client, future)
-        if isinstance(worker, Reply):
+        if isinstance(worker, Reply):  # no worker could start
             client.in_flight -= 1
             self.dispatch()
-            return worker
-        started = time.monotonic()
-        try:
-            return await self.run(worker, request)
-        finally:
-            client.in_flight -= 1
-            client.tokens -= time.monotonic() - started
-            self.dispatch()
+        return worker
 
     @staticmethod
     def discard_waiting(client: Client, future: asyncio.Future) -> None:
@@ -388,11 +405,12 @@ class Pool:
         settings = self.settings
         worker.busy_since = time.monotonic()
         data = worker_module.pickle.dumps(request, protocol=worker_module.pickle.HIGHEST_PROTOCOL)
+        # A timer rather than asyncio.wait_for: it costs less per request; killing the worker ends the read below.
+        timer = asyncio.get_running_loop().call_later(settings.timeout, worker.kill, 503,
+                                                      stopped_message(settings.timeout))
         try:
             worker.writer.write(worker_module.FRAME.pack(len(data)) + data)
-            status, headers, body, path = await asyncio.wait_for(self.receive(worker), settings.timeout)
-        except TimeoutError:
-            worker.kill(503, stopped_message(settings.timeout))
+            status, headers, body, path = await self.receive(worker)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         except BaseException:
@@ -403,6 +421,8 @@ class Pool:
         else:
             self.release(worker)
             return Reply(status, headers, body, path)
+        finally:
+            timer.cancel()
         return await self.ended(worker)
 
     async def ended(self, worker: Worker) -> Reply:
