@@ -1,8 +1,9 @@
 """HTTP benchmark: `adekg serve` vs a minimal Flask+pyoxigraph app vs Oxigraph's own server vs in-process pyoxigraph.
 
 Usage: .venv/bin/python benchmarks/http_bench.py [--cases 10000] [--seconds 8] [--clients 8] [--workers 2] [--rounds 3]
-Needs the `oxigraph` CLI (pip install -e '.[bench]'). Every server is started the same way (under setsid,
-127.0.0.1, free port, same worker count where it has one); per workload all of them run side by side and are
+Needs the `oxigraph` CLI and gunicorn (pip install -e '.[bench]'). Every server is started the same way (under setsid,
+127.0.0.1, free port, same worker count where it has one: adekg's --workers is the number kept running, its pool
+may grow on demand; the minimal app runs under gunicorn sync workers); per workload all of them run side by side and are
 measured in alternating rounds (the median round is kept), then killed. Prints a table and ratios.
 """
 from __future__ import annotations
@@ -101,11 +102,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(kind: str, store: Path, workers: int, *flags: str) -> tuple[subprocess.Popen, str]:
+def start(kind: str, store: Path, workers: int, *flags: str, before: Path | None = None) -> tuple[subprocess.Popen, str]:
     """Start one server under setsid on a free port and wait until it answers; return (process, query URL)."""
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    if kind == "adekg":
+    cwd = ROOT
+    if kind == "adekg@before":  # the same command run from another checkout (`python -m` imports from there)
+        command = [sys.executable, "-m", "graph.cli", "-q", "serve", "--store", str(store), "--port", str(port),
+                   "--workers", str(workers), "--timeout", "30", "--cache", "0"]
+        url, cwd = f"http://127.0.0.1:{port}/sparql", before
+    elif kind == "adekg":
         command = [sys.executable, "-m", "graph.cli", "-q", "serve", "--store", str(store), "--port", str(port),
                    "--workers", str(workers), "--timeout", "30", "--cache", "0"]
         url = f"http://127.0.0.1:{port}/sparql"
@@ -121,7 +127,7 @@ def start(kind: str, store: Path, workers: int, *flags: str) -> tuple[subprocess
         command = [str(Path(sys.executable).parent / "oxigraph"), "serve-read-only", "--location", str(store),
                    "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
         url = f"http://127.0.0.1:{port}/query"
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     for _ in range(3000):
         try:
@@ -134,11 +140,25 @@ def start(kind: str, store: Path, workers: int, *flags: str) -> tuple[subprocess
     raise RuntimeError(f"{kind} did not start")
 
 
+def descendants(root: int) -> list[int]:
+    """A process and all its descendants (children started by any of their threads)."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
 def settle(root: int) -> None:
     """Wait until a server's processes stop using CPU (every worker has finished booting)."""
     def ticks() -> int:
         total = 0
-        for pid in [root] + [int(p) for p in Path(f"/proc/{root}/task/{root}/children").read_text().split()]:
+        for pid in descendants(root):
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += int(fields[11]) + int(fields[12])
@@ -245,11 +265,9 @@ def overhead(store_path: Path, rounds: int = 2000) -> dict:
     query = PROLOGUE + SYNTHETIC["lookup"].replace("{i}", "7").replace("{d}", "1")
     environ = EnvironBuilder(path="/sparql", query_string={"query": query},
                              headers={"Accept": "application/sparql-results+json"}).get_environ()
-    socket_end, _ = socket.socketpair()  # only written to if the watchdog fired
     adekg = create_app(store_path=store_path, config={"ADEKG_CACHE_ENTRIES": 0})
-    # gunicorn's sync worker: the request thread evaluates under the watchdog; elsewhere: a helper thread.
-    targets = {"minimal": (minimal(str(store_path)), {}), "adekg (request thread + watchdog)":
-               (adekg, {"gunicorn.socket": socket_end}), "adekg (helper thread)": (adekg, {})}
+    # What a query worker runs per request (the front's reading, hand-over and writing come on top: see HTTP figures).
+    targets = {"minimal": (minimal(str(store_path)), {}), "adekg app (as in a query worker)": (adekg, {})}
 
     def call(app, extra) -> None:
         for _ in app({**environ, **extra}, lambda status, headers, exc_info=None: None):
@@ -274,6 +292,7 @@ def main() -> None:
     options.add_argument("--clients", type=int, default=8)
     options.add_argument("--workers", type=int, default=2)
     options.add_argument("--rounds", type=int, default=3, help="measuring rounds per server, alternated; median kept")
+    options.add_argument("--before", type=Path, help="another checkout of adekg to measure side by side (adekg@before)")
     args = options.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     seed = seed_store()
@@ -288,11 +307,12 @@ def main() -> None:
     for workload, (store, queries) in workloads.items():
         warm_page_cache(store)
         table[(workload, "in-process")] = in_process(store, queries, args.seconds / 2)
-        kinds = ["adekg", "flask-minimal", "oxigraph"] + (["adekg+cache"] if workload == "aggregate" else [])
+        kinds = ["adekg", "flask-minimal", "oxigraph"] + (["adekg@before"] if args.before else []) \
+            + (["adekg+cache"] if workload == "aggregate" else [])
         servers = {}
         try:
             for kind in kinds:
-                servers[kind] = start(kind, store, args.workers)
+                servers[kind] = start(kind, store, args.workers, before=args.before)
             for kind in kinds:
                 load(servers[kind][1], queries, args.clients, 1)  # warm-up
             rounds = {kind: [] for kind in kinds}
@@ -309,11 +329,12 @@ def main() -> None:
     print(f"\n{'workload':<11} {'target':<14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
     for (workload, kind), row in table.items():
         print(f"{workload:<11} {kind:<14} {row['p50']:8.2f} {row['p99']:8.2f} {row['rps']:8.0f} {row['errors']:6d}")
-    print("\nratios (throughput): adekg / flask-minimal, adekg / oxigraph")
+    print("\nratios (throughput): adekg / flask-minimal, adekg / oxigraph" + (", adekg@before / flask-minimal"
+                                                                          if args.before else ""))
     for workload in workloads:
-        adekg = table[(workload, "adekg")]["rps"]
-        print(f"{workload:<11} {adekg / table[(workload, 'flask-minimal')]['rps']:.2f}  "
-              f"{adekg / table[(workload, 'oxigraph')]['rps']:.2f}")
+        adekg, minimal = table[(workload, "adekg")]["rps"], table[(workload, "flask-minimal")]["rps"]
+        before = f"  {table[(workload, 'adekg@before')]['rps'] / minimal:.2f}" if args.before else ""
+        print(f"{workload:<11} {adekg / minimal:.2f}  {adekg / table[(workload, 'oxigraph')]['rps']:.2f}{before}")
 
 
 if __name__ == "__main__":

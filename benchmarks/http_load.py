@@ -1,58 +1,103 @@
-"""Bounded load test of `adekg serve` on 127.0.0.1: many clients mixing competency queries, bad queries and runaways.
+"""Bounded load test of `adekg serve` on 127.0.0.1: mixed clients, slow clients and runaway clients at once.
 
-Usage: .venv/bin/python benchmarks/http_load.py [--seconds 60] [--clients 32] [--workers 2] [--timeout 2]
-Reports requests by outcome, unexpected failures (should be 0), server memory at start/end/peak, how many
-workers were replaced after runaway queries, and whether every worker still answers at the end.
+Usage: .venv/bin/python benchmarks/http_load.py [--seconds 60] [--clients 32] [--slow-headers 20] [--slow-readers 5]
+                                                 [--runaways 8] [--workers 2] [--timeout 2]
+Mixed clients (each from its own address, 127.0.1.x) send competency questions (expect 200) and bad queries (400/403); runaway clients
+(each from its own address, 127.0.0.10+) send a query that never ends (503 at the timeout, or 429 once their
+budget is spent); slow-header connections (127.0.0.30) send one header line every 5 s and finish their request at
+the end (200); slow readers (127.0.2.x) read a 2.3 MB CSV result at 256 KB/s and compare it with its Content-Length
+(200 with the whole body, or 503 when the query was stopped at the timeout; never a cut body).
+Reports outcomes, unexpected ones (should be 0), p50/p99 of the good queries, and the peak resident memory summed
+over every server process (RSS, and PSS which counts shared pages once).
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import http.client
 import random
+import socket
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from http_bench import PROLOGUE, WORK, request, seed_store, start, stop  # noqa: E402
+from http_bench import PROLOGUE, WORK, descendants, seed_store, start, stop  # noqa: E402
 
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+LARGE = "SELECT * WHERE { ?s ?p ?o }"
+REASON_CHARS = 25  # of a non-200 body, kept in the outcome's label
+STOPPED = "503 " + "query stopped: it ran longer than"[:REASON_CHARS]  # a 503 at the timeout
 BAD = [("SELECT ?x WHERE {", 400), ("INSERT DATA { <a:a> <a:a> <a:a> }", 403),
        ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403)]
 
 
-def tree(arbiter: int) -> list[int]:
-    """The arbiter and its worker PIDs."""
-    return [arbiter] + [int(pid) for pid in Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()]
-
-
-def rss_mb(pids: list[int]) -> float:
-    """Resident memory of some processes, in MB."""
-    total = 0
+def memory_mb(pids: list[int]) -> tuple[float, float]:
+    """(RSS, PSS) of some processes summed, in MB."""
+    rss = pss = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
         except OSError:
             pass
-    return total / 1024
+    return rss / 1024, pss / 1024
 
 
-def cpu_ticks(pid: int) -> int:
-    """User+system CPU ticks a process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+def get(url: str, query: str, source: str, timeout: float = 60) -> tuple[int, float]:
+    """(status, seconds) of one GET from a local address."""
+    parts = urllib.parse.urlsplit(url)
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(source, 0))
+    try:
+        connection.request("GET", parts.path + "?" + urllib.parse.urlencode({"query": query}),
+                           headers={"Accept": "application/sparql-results+json"})
+        response = connection.getresponse()
+        response.read()
+        return response.status, time.monotonic() - started
+    finally:
+        connection.close()
+
+
+def request_bytes(url: str, query: str, accept: str = "application/sparql-results+json") -> bytes:
+    """The raw HTTP/1.1 GET of a query, Connection: close."""
+    parts = urllib.parse.urlsplit(url)
+    return (f"GET {parts.path}?{urllib.parse.urlencode({'query': query})} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Accept: {accept}\r\nConnection: close\r\n").encode()
+
+
+def read_response(connection: socket.socket, pace: float | None = None) -> tuple[int | str, bool]:
+    """(status, whether the body is as long as its Content-Length) of a response, read at `pace` bytes/s.
+
+    A status other than 200 comes with the start of the body's reason.
+    """
+    received = b""
+    while chunk := connection.recv(65536 if pace is None else 16384):
+        received += chunk
+        if pace:
+            time.sleep(len(chunk) / pace)
+    head, _, body = received.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), None)
+    return (status if status == 200 else f"{status} {body[:REASON_CHARS].decode(errors='replace')}"), length == len(body)
 
 
 def main() -> None:
-    """Run the load, then print the figures; exit 1 if any request failed unexpectedly."""
+    """Run the load, then print the figures; exit 1 if any outcome was unexpected."""
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--seconds", type=float, default=60)
     options.add_argument("--clients", type=int, default=32)
+    options.add_argument("--slow-headers", type=int, default=20)
+    options.add_argument("--slow-readers", type=int, default=5)
+    options.add_argument("--runaways", type=int, default=8)
     options.add_argument("--workers", type=int, default=2)
     options.add_argument("--timeout", type=float, default=2)
     args = options.parse_args()
@@ -60,68 +105,103 @@ def main() -> None:
     store = seed_store()
     competency = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "queries").glob("cq-*.rq"))]
     process, url = start("adekg+cache", store, args.workers, "--timeout", str(args.timeout))
+    parts = urllib.parse.urlsplit(url)
     try:
-        arbiter = process.pid
-        seen_workers = set(tree(arbiter)[1:])
-        rss_start, rss_peak = rss_mb(tree(arbiter)), 0.0
-        outcomes, unexpected, lock = collections.Counter(), [], threading.Lock()
+        rss_start, pss_start = memory_mb(descendants(process.pid))
+        peak = [0.0, 0.0]
+        outcomes, unexpected, good, lock = collections.Counter(), [], [], threading.Lock()
         stop_at = time.monotonic() + args.seconds
-        runaway_every = 10.0
 
-        def client(number: int) -> None:
+        def record(label: str, status, expected: tuple, seconds: float | None = None) -> None:
+            with lock:
+                outcomes[(label, status)] += 1
+                if status not in expected:
+                    unexpected.append((label, status))
+                elif seconds is not None and label == "competency":
+                    good.append(seconds)
+
+        def mixed(number: int) -> None:
             rng = random.Random(number)
-            next_runaway = time.monotonic() + (runaway_every * number / args.clients if number < 3 else 1e9)
             while time.monotonic() < stop_at:
-                if time.monotonic() >= next_runaway:
-                    query, expected, label = EXPLOSIVE, 503, "runaway"
-                    next_runaway += runaway_every
-                elif rng.random() < 0.1:
+                if rng.random() < 0.1:
                     query, expected = rng.choice(BAD)
                     label = f"bad-{expected}"
                 else:
                     query, expected, label = PROLOGUE + rng.choice(competency), 200, "competency"
                 try:
-                    status, _ = request(url, query)
+                    status, seconds = get(url, query, f"127.0.1.{1 + number}")
+                except OSError as error:
+                    status, seconds = repr(error), None
+                record(label, status, (expected,), seconds)
+
+        def runaway(number: int) -> None:
+            while time.monotonic() < stop_at:
+                try:
+                    status, _ = get(url, EXPLOSIVE, f"127.0.0.{10 + number}")
                 except OSError as error:
                     status = repr(error)
-                with lock:
-                    outcomes[(label, status)] += 1
-                    if status != expected:
-                        unexpected.append((label, status))
+                record("runaway", status, (503, 429))
+                if status == 429:
+                    time.sleep(1)
+
+        def slow_header(number: int) -> None:
+            try:
+                with socket.create_connection((parts.hostname, parts.port), source_address=("127.0.0.30", 0)) as sock:
+                    sock.sendall(request_bytes(url, "ASK {}"))
+                    while time.monotonic() < stop_at:
+                        time.sleep(min(5, max(0, stop_at - time.monotonic())))
+                        sock.sendall(b"X-Slow: 1\r\n")
+                    sock.sendall(b"\r\n")
+                    sock.settimeout(30)
+                    status, complete = read_response(sock)
+                record("slow-header", status if complete else f"{status} cut", (200,))
+            except OSError as error:
+                record("slow-header", repr(error), (200,))
+
+        def slow_reader(number: int) -> None:
+            while time.monotonic() < stop_at:
+                try:
+                    with socket.create_connection((parts.hostname, parts.port),
+                                                  source_address=(f"127.0.2.{1 + number}", 0)) as sock:
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+                        sock.sendall(request_bytes(url, LARGE, "text/csv") + b"\r\n")
+                        status, complete = read_response(sock, pace=256_000)
+                    # a 503 at the timeout is an answer (the machine is overloaded), a cut body never is
+                    record("slow-reader", status if complete else f"{status} cut", (200, STOPPED))
+                except OSError as error:
+                    record("slow-reader", repr(error), (200,))
 
         def sampler() -> None:
-            nonlocal rss_peak
             while time.monotonic() < stop_at:
-                pids = tree(arbiter)
-                seen_workers.update(pids[1:])
-                rss_peak = max(rss_peak, rss_mb(pids))
-                time.sleep(0.5)
+                rss, pss = memory_mb(descendants(process.pid))
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+                time.sleep(0.25)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
+        threads = [threading.Thread(target=mixed, args=(n,)) for n in range(args.clients)]
+        threads += [threading.Thread(target=runaway, args=(n,)) for n in range(args.runaways)]
+        threads += [threading.Thread(target=slow_header, args=(n,)) for n in range(args.slow_headers)]
+        threads += [threading.Thread(target=slow_reader, args=(n,)) for n in range(args.slow_readers)]
         threads.append(threading.Thread(target=sampler))
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        time.sleep(1)
-        workers = tree(arbiter)[1:]
-        before = {pid: cpu_ticks(pid) for pid in workers}
-        final = [threading.Thread(target=lambda: request(url, PROLOGUE + competency[0])) for _ in range(40)]
-        for thread in final:
-            thread.start()
-        for thread in final:
-            thread.join()
-        answering = sum(cpu_ticks(pid) > before[pid] for pid in workers)
-        rss_end = rss_mb(tree(arbiter))
+        final = [get(url, PROLOGUE + competency[0], "127.0.0.1")[0] for _ in range(20)]
+        rss_end, pss_end = memory_mb(descendants(process.pid))
         total = sum(outcomes.values())
-        print(f"{total} requests in {args.seconds:.0f} s from {args.clients} clients ({total / args.seconds:.0f} req/s)")
+        good.sort()
+        print(f"{total} requests in {args.seconds:.0f} s: {args.clients} mixed clients, {args.runaways} runaway "
+              f"clients, {args.slow_headers} slow-header and {args.slow_readers} slow-reader connections")
         for (label, status), count in sorted(outcomes.items(), key=str):
-            print(f"  {label:<11} {status}: {count}")
+            print(f"  {label:<12} {status}: {count}")
         print(f"unexpected outcomes: {len(unexpected)} {unexpected[:5]}")
-        print(f"server RSS MB: start {rss_start:.0f}, peak {rss_peak:.0f}, end {rss_end:.0f}")
-        print(f"workers: {len(workers)} at the end, {len(seen_workers)} seen in all "
-              f"({len(seen_workers) - args.workers} replaced after runaways); answering at the end: {answering}/{len(workers)}")
-        sys.exit(1 if unexpected or answering < len(workers) else 0)
+        if good:
+            print(f"good queries: {len(good)}, p50 {1000 * good[len(good) // 2]:.0f} ms, "
+                  f"p99 {1000 * good[int(len(good) * 0.99)]:.0f} ms, max {1000 * good[-1]:.0f} ms")
+        print(f"server memory MB (all processes): RSS start {rss_start:.0f}, peak {peak[0]:.0f}, end {rss_end:.0f}; "
+              f"PSS start {pss_start:.0f}, peak {peak[1]:.0f}, end {pss_end:.0f}")
+        print(f"after the load: {final.count(200)}/20 answered 200; {len(descendants(process.pid))} server processes")
+        sys.exit(1 if unexpected or final.count(200) < 20 else 0)
     finally:
         stop(process)
 

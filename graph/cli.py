@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -92,9 +92,35 @@ def parser() -> argparse.ArgumentParser:
     serve = with_cache(with_inputs(with_store(command("serve", "build if needed, then serve read-only"))))
     serve.add_argument("--host", default=os.environ.get("ADEKG_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("ADEKG_PORT", "5000")))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")),
+                       help="query worker processes kept running (env ADEKG_WORKERS)")
+    serve.add_argument("--max-workers", type=int, default=int(os.environ.get("ADEKG_MAX_WORKERS", "16")),
+                       help="most query worker processes at once; more start on demand (env ADEKG_MAX_WORKERS)")
     serve.add_argument("--timeout", type=float, default=float(os.environ.get("ADEKG_TIMEOUT", "30")),
-                       help="seconds a query may run before it is stopped and answered 503 (env ADEKG_TIMEOUT)")
+                       help="seconds a request may run before its worker is killed and it is answered 503 (env ADEKG_TIMEOUT)")
+    serve.add_argument("--max-query-memory", type=int, default=int(os.environ.get("ADEKG_MAX_QUERY_MEMORY", "512")),
+                       help="MiB of resident memory a busy worker may use before it is killed and the request is "
+                            "answered 507; 0 for no limit (env ADEKG_MAX_QUERY_MEMORY)")
+    serve.add_argument("--max-total-memory", type=int, default=int(os.environ.get("ADEKG_MAX_TOTAL_MEMORY", "1024")),
+                       help="MiB that all running queries together may add to their workers; past it the largest is "
+                            "killed (507); 0 for no limit (env ADEKG_MAX_TOTAL_MEMORY)")
+    serve.add_argument("--client-budget", type=float, default=float(os.environ.get("ADEKG_CLIENT_BUDGET", "60")),
+                       help="seconds of query time a client address may use per --budget-window, then 429; 0 for "
+                            "no budget (env ADEKG_CLIENT_BUDGET)")
+    serve.add_argument("--budget-window", type=float, default=float(os.environ.get("ADEKG_BUDGET_WINDOW", "60")),
+                       help="seconds over which the client budget refills (env ADEKG_BUDGET_WINDOW)")
+    serve.add_argument("--client-concurrency", type=int, default=int(os.environ.get("ADEKG_CLIENT_CONCURRENCY", "4")),
+                       help="requests of one client address run at once; the rest wait their turn (env "
+                            "ADEKG_CLIENT_CONCURRENCY)")
+    serve.add_argument("--trust-forwarded", action="store_true",
+                       default=os.environ.get("ADEKG_TRUST_FORWARDED", "") not in ("", "0"),
+                       help="take the client address from X-Forwarded-For; only behind a proxy that sets it (env "
+                            "ADEKG_TRUST_FORWARDED=1)")
+    serve.add_argument("--max-connections", type=int, default=int(os.environ.get("ADEKG_MAX_CONNECTIONS", "500")),
+                       help="open connections at once; past it requests get 503 (env ADEKG_MAX_CONNECTIONS)")
+    serve.add_argument("--write-timeout", type=float, default=float(os.environ.get("ADEKG_WRITE_TIMEOUT", "60")),
+                       help="seconds a client may leave its response unread before the connection is closed (env "
+                            "ADEKG_WRITE_TIMEOUT)")
     serve.add_argument("--max-body", type=int, default=int(os.environ.get("ADEKG_MAX_BODY", "1000000")),
                        help="largest request body in bytes, else 413 (env ADEKG_MAX_BODY)")
     serve.add_argument("--max-triples", type=int, default=int(os.environ.get("ADEKG_MAX_TRIPLES", "1000000")),
@@ -242,31 +268,31 @@ def run_query(args, progress) -> int:
 
 
 def run_serve(args, progress) -> int:
-    """adekg serve: (re)build the store if it is missing or not built from these inputs, then hand over to gunicorn."""
+    """adekg serve: (re)build the store if it is missing or not built from these inputs, then start the front."""
     stale = build_stage.stale_inputs(args.store, args.seeds, args.ontology)
     if stale:
         if progress.level:
             print(f"adekg serve: building {args.store} first, because {stale}", file=sys.stderr)
         build_stage.build(args.store, args.seeds, args.ontology, progress, reasoner_cache=args.reasoner_cache,
                           max_record_bytes=args.max_record_bytes)
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    if gunicorn is None:
-        raise AdekgError("gunicorn is not installed (pip install -e .)")
-    store = str(args.store.resolve())
-    config = {"MAX_CONTENT_LENGTH": args.max_body, "ADEKG_QUERY_TIMEOUT": args.timeout,
-              "ADEKG_MAX_TRIPLES": args.max_triples, "ADEKG_MAX_ROWS": args.max_rows,
-              "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
+    store = str(args.store.absolute())  # not resolved: the workers follow the store's current generation
+    config = {"MAX_CONTENT_LENGTH": args.max_body, "ADEKG_MAX_TRIPLES": args.max_triples,
+              "ADEKG_MAX_ROWS": args.max_rows, "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
               "ADEKG_SERVICE_ALLOW": [iri.strip() for iri in args.service_allow.split(",") if iri.strip()],
               "ADEKG_CACHE_ENTRIES": args.cache, "ADEKG_MAX_DEPTH": args.max_depth}
-    app = f"server:create_app(store_path={store!r}, config={config!r})"
-    # Sync workers: a query past --timeout is answered 503 by the worker, which then exits and is replaced;
-    # gunicorn's own timeout is only a backstop behind that.
-    command = [gunicorn, "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
-               "--timeout", str(int(args.timeout) + 30), "--graceful-timeout", "5",
-               "--chdir", str(PROJECT_ROOT), app]
+    mib = 2**20
+    settings = {"front": {"host": args.host, "port": args.port, "max_body": args.max_body,
+                          "trust_forwarded": args.trust_forwarded, "max_connections": args.max_connections,
+                          "write_timeout": args.write_timeout},
+                "pool": {"store_path": store, "config": config, "min_workers": args.workers,
+                         "max_workers": max(args.workers, args.max_workers), "timeout": args.timeout,
+                         "max_query_memory": args.max_query_memory * mib, "max_total_memory": args.max_total_memory * mib,
+                         "client_budget": args.client_budget, "budget_window": args.budget_window,
+                         "client_concurrency": args.client_concurrency}}
     if progress.level:
         print(f"serving {store} on http://{args.host}:{args.port}/sparql", file=sys.stderr)
-    os.execv(gunicorn, command)
+    os.chdir(PROJECT_ROOT)  # `python -m server` must find this checkout's package
+    os.execv(sys.executable, [sys.executable, "-m", "server", json.dumps(settings)])
     return 0
 
 

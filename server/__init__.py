@@ -1,4 +1,8 @@
-"""Read-only web access to a built adekg store (SPARQL endpoint); never imports build code."""
+"""Read-only web access to a built adekg store (SPARQL endpoint); never imports build code.
+
+The Flask app runs inside the query workers of `adekg serve` (server/pool.py, server/worker.py), which bound every
+request in time and memory; in-process (tests, Flask's client) it runs unguarded.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,13 +10,11 @@ from pathlib import Path
 from flask import Flask
 from pyoxigraph import Store
 
-from .executor import Executor
 from .generation import open_reader
 from . import linked_data, ui
 from .jsonld import context_url, jsonld_blueprint, load_context, prefixes
 from .results import prepare
 from .sparql import build_id, limits_from, new_cache, settings_from, sparql_blueprint
-from .watchdog import Watchdog
 
 
 def create_app(store: Store | None = None, store_path: str | Path | None = None,
@@ -29,8 +31,6 @@ def create_app(store: Store | None = None, store_path: str | Path | None = None,
     app.config.update({"MAX_CONTENT_LENGTH": 1_000_000, **(config or {})})
     app.extensions["adekg_store"] = store
     app.extensions["adekg_build"] = app.config.get("ADEKG_BUILD_ID") or build_id(reader and reader.generation)
-    app.extensions["adekg_executor"] = Executor()
-    app.extensions["adekg_watchdog"] = Watchdog()
     app.extensions["adekg_cache"] = new_cache()
     app.register_blueprint(sparql_blueprint)
     app.extensions["adekg_context"] = load_context()

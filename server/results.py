@@ -1,6 +1,7 @@
 """Evaluate a query and serialise its results, in the negotiated format, into a size-capped spool."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import tempfile
@@ -90,11 +91,27 @@ def union_view(store, cache: dict) -> Store:
     graph is an RDF merge (a set). Made once per store and process (about 0.3 s of CPU for 15,000 quads).
     """
     if cache.get("store") is not store:
+        if not small_enough(store):
+            cache.update(store=store, view=None)
+            return None
         view = Store()
         union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
         view.bulk_load(serialize(union, format=RdfFormat.N_TRIPLES), RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
         cache.update(store=store, view=view)
     return cache["view"]
+
+
+UNION_VIEW_MAX_QUADS = 300_000
+
+
+def small_enough(store) -> bool:
+    """Whether a store is small enough to copy into a deduplicated union view (the seeds are ~20,000 quads).
+
+    A store with imported spontaneous reports holds millions of quads: each worker copying them would
+    exhaust its memory limit, so such stores are queried with pyoxigraph's own union (docs/endpoint.md).
+    """
+    quads = store.quads_for_pattern(None, None, None, None)
+    return sum(1 for _ in itertools.islice(quads, UNION_VIEW_MAX_QUADS + 1)) <= UNION_VIEW_MAX_QUADS
 
 
 def prepare(store, limits: Limits) -> None:
@@ -116,7 +133,8 @@ def dataset_of(store, query: str, options: dict, cache: dict) -> tuple[object, d
         return store, rest
     if "graph" in query.lower() and GRAPH_KEYWORD.search(blank_out(query)) is not None:
         return store, options
-    return union_view(store, cache), rest
+    view = union_view(store, cache)
+    return (view, rest) if view is not None else (store, options)
 
 
 def syntax_message(query: str, error: SyntaxError) -> str:

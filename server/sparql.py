@@ -14,7 +14,6 @@ from werkzeug.wsgi import wrap_file
 
 from . import negotiation
 from .description import PREFIXES, service_description, void_description
-from .guard import Timeout, guarded, stopped_message
 from .limits import cap_rows
 from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
 from .results import Limits, NotAcceptable, ResultTooLarge, evaluate
@@ -181,12 +180,8 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     limits = extensions["adekg_limits"]
     if dataset["context"] == "url":
         limits = replace(limits, inline_context=False, context_url=request.url_root + "context/v1.jsonld")
-    timeout = settings["ADEKG_QUERY_TIMEOUT"]
-    try:
-        media_type, spool = guarded(lambda: evaluate(store, capped_query, options, accept, format_param, limits),
-                                    timeout)
-    except Timeout:
-        return plain(503, stopped_message(timeout), **{"Retry-After": "1"})
+    try:  # in a query worker: the pool kills it past the time or memory limit
+        media_type, spool = evaluate(store, capped_query, options, accept, format_param, limits)
     except NotAcceptable as error:
         raise Refused(406, str(error)) from None
     except SyntaxError as error:

@@ -7,7 +7,6 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import BlankNode, NamedNode, QueryBoolean, QuerySolutions
 
-from .guard import Timeout, guarded, stopped_message
 from .linked_data import IRI_BASE
 from .links import href_for
 from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
@@ -87,15 +86,13 @@ def show_results(query: str, options: dict, federated: bool = False) -> Response
                                current_app.extensions["adekg_settings"])
     base = config.get("IRI_BASE", IRI_BASE)
     public = config.get("PUBLIC_BASE") or request.script_root + "/"
-    max_rows, timeout = settings["ADEKG_HTML_ROWS"], settings["ADEKG_QUERY_TIMEOUT"]
+    max_rows = settings["ADEKG_HTML_ROWS"]
     store, options = dataset_of(store, query, options, current_app.extensions["adekg_limits"].union)
-    try:
-        header, rows, more = guarded(lambda: table(store.query(query, **options), max_rows, base, public), timeout)
+    try:  # in a query worker: the pool kills it past the time or memory limit
+        header, rows, more = table(store.query(query, **options), max_rows, base, public)
     except SyntaxError as error:
         refusal = refusal_of_malformed(query, error)
         return render_error_page(query, str(refusal).splitlines()[0], refusal.status)
-    except Timeout:
-        return render_error_page(query, stopped_message(timeout), 503)
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         if federated:  # never show what a remote endpoint answered (no port scanning through error texts)
             return render_error_page(query, "query failed: a SERVICE call did not succeed (details are not shown)", 502)

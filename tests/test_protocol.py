@@ -1,6 +1,5 @@
 """SPARQL 1.1 Protocol behaviours of /sparql, checked with Flask's test client."""
 import json
-import time
 
 import pytest
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
@@ -208,18 +207,6 @@ def test_result_size_cap(built_store):
     app = create_app(store_path=built_store, config={"ADEKG_MAX_RESULT_BYTES": 10_000})
     response = app.test_client().get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})
     assert response.status_code == 507 and b"exceeds the limit" in response.data
-
-
-def test_timeout_answers_503():
-    # A finite query (~1 s) on a small store: in-process the overrunning thread is only abandoned, not stopped.
-    store = Store()
-    store.extend(Quad(NamedNode(f"http://ex/{i}"), NamedNode("http://ex/p"), NamedNode("http://ex/o")) for i in range(3000))
-    client = create_app(store=store, config={"ADEKG_QUERY_TIMEOUT": 0.2}).test_client()
-    started = time.monotonic()
-    response = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f }"})
-    assert response.status_code == 503 and b"longer than the 0.2 s limit" in response.data
-    assert time.monotonic() - started < 1.0
-    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
 
 
 @pytest.mark.parametrize("accept,syntax", [("text/turtle", RdfFormat.TURTLE), ("application/ld+json", RdfFormat.JSON_LD)])
