@@ -10,7 +10,8 @@ Queries are POSTed to a live `adekg serve` with the prefixes that `adekg query` 
 `<!-- rows: N -->` after a fenced block, or after a query in the same table cell, states its number of rows, which is
 checked. curl lines run against the live server (http://127.0.0.1:5000 and http://localhost:5000 are rewritten
 to it) and must exit 0 with --fail; adekg lines run with --store pointing at the fresh store and must exit 0.
-Lines of other sub-commands (build, serve, reason) change or start things and are listed in NOT_RUN.
+Lines of other sub-commands (build, serve, reason, and the FAERS and load commands, tested in test_faers_cli) change
+or start things and are listed in NOT_RUN.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ QUERY = re.compile(r"^\s*(?:(?:#[^\n]*|(?:PREFIX|BASE)\b[^\n]*?(?:<[^>]*>))\s*)*
 ROWS_AFTER = re.compile(r"^[^|`]*?<!--\s*rows:\s*(\d+)\s*-->")
 SHELLS = {"sh", "bash", "shell", "console"}
 RUNNABLE = {"query", "export", "explain", "validate", "terms"}
-NOT_RUN = {"build", "serve", "reason"}
+NOT_RUN = {"build", "serve", "reason", "synth-faers", "import-faers", "signals", "load"}
 LOCAL_SERVERS = ("http://127.0.0.1:5000", "http://localhost:5000")
 
 
