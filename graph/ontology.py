@@ -1,34 +1,43 @@
-"""The ontology: release adekg.owl from adekg-edit.ttl, load it with its import modules, run the checks."""
+"""The ontology: canonical edit file and RDF/XML release through the OWL API, imports, checks."""
 from __future__ import annotations
 
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import rdflib
+import rdflib.collection
 import rdflib.compare
-from rdflib import BNode, Literal, URIRef
+import rdflib.util
+from rdflib import BNode, URIRef
 from rdflib.namespace import OWL, RDF
 
 from .errors import AdekgError
-from .terms import ADE, DCTERMS, DRUG, MECH, OBO, PROV, RDFS, SKOS, TEST, XSD
 
-EDIT_FILE = "adekg-edit.ttl"
+EDIT_FILE = "adekg-edit.ofn"
 ONTOLOGY_FILE = "adekg.owl"
 CATALOG_FILE = "catalog-v001.xml"
 CHECKS_DIR = "checks"
 CATALOG_NS = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
-# Prefixes of the release file, in the order they are written; element names must be QNames.
-XML_PREFIXES = (("rdf", str(RDF)), ("rdfs", RDFS), ("owl", str(OWL)), ("xsd", XSD), ("skos", SKOS),
-                ("dcterms", DCTERMS), ("prov", PROV), ("obo", OBO), ("ade", ADE), ("drug", DRUG),
-                ("test", TEST), ("mech", MECH))
-# The rdf:type a resource's XML element is named after, first match wins; entity kinds in this order
-# (annotation properties before the header: OWL API 3 otherwise lists the header's IRI-valued
-# annotations as unparsed triples).
-ELEMENT_TYPES = (OWL.AnnotationProperty, OWL.Ontology, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.Class,
-                 OWL.NamedIndividual, OWL.Restriction, OWL.AllDifferent, OWL.AllDisjointClasses)
 DECLARATION_TYPES = (OWL.Class, OWL.NamedIndividual, OWL.ObjectProperty, OWL.DatatypeProperty,
                      OWL.AnnotationProperty)
+# The Java program that loads and saves through the OWL API; run from source (java 11+ compiles it in memory).
+OWLAPI_SAVE = Path(__file__).resolve().parent / "owlapi" / "OwlApiSave.java"
+# Debian's libowlapi-java (OWL API 5.1) and the jars of its dependencies that loading and saving need.
+DEBIAN_JAVA_DIR = Path("/usr/share/java")
+DEBIAN_OWLAPI_JARS = ("owlapi-distribution", "guava", "caffeine", "commons-io", "commons-rdf-api", "hppcrt",
+                      "jsr305", "atinject-jsr330-api", "xz", "slf4j-api", "slf4j-nop", "rdf4j-model-api",
+                      "rdf4j-model", "rdf4j-model-vocabulary", "rdf4j-rio-api", "rdf4j-rio-datatypes",
+                      "rdf4j-rio-languages", "rdf4j-util")
+SYNTAXES = ("same", "ofn", "rdfxml")
+# Predicates the OWL 2 RDF mapping allows either of; the OWL API writes the second.
+SAME_PREDICATES = {OWL.members: OWL.distinctMembers}
+# A short run: the client compiler and the serial collector halve the CPU time of a load and save.
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
 
 def ontology_dir() -> Path:
@@ -78,21 +87,104 @@ def load_ontology_graph(folder: Path) -> rdflib.Graph:
     return graph
 
 
-def release(folder: Path) -> Path:
-    """Write adekg.owl (RDF/XML, byte-for-byte deterministic) from adekg-edit.ttl; return its path."""
-    source = rdflib.Graph()
-    parse_file(source, folder / EDIT_FILE, "turtle")
-    target = folder / ONTOLOGY_FILE
-    target.write_text(RdfXmlWriter(source).document(), encoding="utf-8")
+def owlapi_classpath(setting: str | None = None) -> str:
+    """The class path of the OWL API 5 jars: the setting if given, else Debian's libowlapi-java."""
+    if setting:
+        return setting
+    jars = [DEBIAN_JAVA_DIR / f"{name}.jar" for name in DEBIAN_OWLAPI_JARS]
+    missing = [jar.name for jar in jars if not jar.is_file()]
+    if missing:
+        raise AdekgError(f"the OWL API is not installed ({', '.join(missing)} missing): apt-get install "
+                         "libowlapi-java, or set ADEKG_OWLAPI_CLASSPATH to the jars of an OWL API 5")
+    return os.pathsep.join(str(jar) for jar in jars)
+
+
+def owlapi_save(source: Path, catalog: Path, target: Path, syntax: str, classpath: str, timeout: float = 300) -> Path:
+    """Load source with the OWL API (imports through the catalog) and save it to target; return target.
+
+    syntax is "same" (the format source is in, as Protégé's Save writes it), "ofn" (functional syntax)
+    or "rdfxml" (the release).
+    """
+    if syntax not in SYNTAXES:
+        raise ValueError(f"syntax must be one of {SYNTAXES}")
+    if not source.is_file():
+        raise AdekgError("ontology file not found", file=str(source))
+    command = ["java", *JAVA_OPTIONS, "-cp", classpath, str(OWLAPI_SAVE), str(source), str(catalog), str(target),
+               syntax]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError:
+        raise AdekgError("java not found: the OWL API needs a Java 11+ runtime") from None
+    except subprocess.TimeoutExpired:
+        raise AdekgError(f"the OWL API did not finish within {timeout:g} s", file=str(source)) from None
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or [f"exit status {result.returncode}"]
+        raise AdekgError(f"OWL API: {lines[-1] if result.returncode == 1 else ' '.join(lines)}", file=str(source))
     return target
 
 
-def in_sync(folder: Path) -> bool:
-    """True when adekg.owl states exactly the triples of adekg-edit.ttl."""
-    edited, released = rdflib.Graph(), rdflib.Graph()
-    parse_file(edited, folder / EDIT_FILE, "turtle")
-    parse_file(released, folder / ONTOLOGY_FILE, "xml")
-    return rdflib.compare.isomorphic(edited, released)
+def canonicalise(folder: Path, classpath: str, source: Path | None = None) -> Path:
+    """Rewrite the edit file (from source, by default itself) as the OWL API writes functional syntax.
+
+    An RDF source (a Turtle edit file, say) must come out with the same triples, up to the order of
+    OWL's set-valued lists: the OWL API drops some triples it cannot read as OWL without saying so.
+    """
+    target = folder / EDIT_FILE
+    source = source or target
+    with tempfile.TemporaryDirectory() as scratch:
+        converted = owlapi_save(source, folder / CATALOG_FILE, Path(scratch) / EDIT_FILE, "ofn", classpath)
+        syntax = rdflib.util.guess_format(str(source))
+        if syntax is not None:
+            before, after = rdflib.Graph(), rdflib.Graph()
+            parse_file(before, source, syntax)
+            parse_file(after, owlapi_save(converted, folder / CATALOG_FILE, Path(scratch) / ONTOLOGY_FILE, "rdfxml",
+                                          classpath), "xml")
+            expected, written = owl_statements(before), owl_statements(after)
+            lost, added = expected - written, written - expected
+            if lost or added:
+                raise AdekgError(f"the OWL API would drop {len(lost)} and add {len(added)} statement(s), "
+                                 f"e.g. {sorted(lost or added)[0]}; fix the source", file=str(source))
+        os.replace(converted, target)
+    return target
+
+
+def owl_statements(graph: rdflib.Graph) -> set[str]:
+    """The graph's triples, blank nodes written out as nested terms, lists sorted but property chains."""
+    written: dict[BNode, str] = {}
+
+    def term(node, trail=()) -> str:
+        if not isinstance(node, BNode):
+            return node.n3()
+        if node not in written:
+            if node in trail:
+                raise AdekgError(f"blank node cycle through {node.n3()}")
+            members = list(rdflib.collection.Collection(graph, node)) if (node, RDF.first, None) in graph else None
+            if members is not None:
+                items = [term(item, trail + (node,)) for item in members]
+                ordered = (None, OWL.propertyChainAxiom, node) in graph
+                written[node] = "(" + " ".join(items if ordered else sorted(items)) + ")"
+            else:
+                written[node] = "[" + "; ".join(sorted(f"{SAME_PREDICATES.get(p, p).n3()} {term(o, trail + (node,))}"
+                                                        for p, o in graph.predicate_objects(node))) + "]"
+        return written[node]
+
+    return {f"{term(s)} {SAME_PREDICATES.get(p, p).n3()} {term(o)}" for s, p, o in graph
+            if not isinstance(s, BNode) or next(graph.subjects(None, s), None) is None}
+
+
+def release(folder: Path, classpath: str, target: Path | None = None, timeout: float = 300) -> Path:
+    """Write the RDF/XML release (by default adekg.owl) from the edit file through the OWL API; return its path."""
+    return owlapi_save(folder / EDIT_FILE, folder / CATALOG_FILE, target or folder / ONTOLOGY_FILE, "rdfxml",
+                       classpath, timeout)
+
+
+def in_sync(folder: Path, classpath: str) -> bool:
+    """True when adekg.owl states, up to blank nodes, what the release command writes from the edit file."""
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh, committed = rdflib.Graph(), rdflib.Graph()
+        parse_file(fresh, release(folder, classpath, Path(scratch) / ONTOLOGY_FILE), "xml")
+        parse_file(committed, folder / ONTOLOGY_FILE, "xml")
+    return rdflib.compare.isomorphic(fresh, committed)
 
 
 def declared_terms(graph: rdflib.Graph) -> set[str]:
@@ -114,96 +206,34 @@ def run_checks(graph: rdflib.Graph, checks_dir: Path) -> dict[str, list[dict[str
     return results
 
 
-class RdfXmlWriter:
-    """Writes a graph as RDF/XML in a fixed order: resources by kind and IRI, nested blank nodes, collections."""
-
-    def __init__(self, graph: rdflib.Graph):
-        self.graph = graph
-
-    def document(self) -> str:
-        """The whole RDF/XML document."""
-        lines = ['<?xml version="1.0" encoding="utf-8"?>', "<rdf:RDF"]
-        lines += [f"    xmlns:{prefix}={quoteattr(namespace)}" for prefix, namespace in XML_PREFIXES]
-        lines[-1] += ">"
-        named = sorted({s for s in self.graph.subjects() if isinstance(s, URIRef)}, key=self.resource_order)
-        for subject in named:
-            lines += [""] + self.node(subject, 1)
-        roots = [s for s in set(self.graph.subjects()) if isinstance(s, BNode)
-                 and (None, None, s) not in self.graph]
-        for text in sorted("\n".join(self.node(root, 1)) for root in roots):
-            lines += ["", text]
-        lines += ["</rdf:RDF>", ""]
-        return "\n".join(lines)
-
-    def resource_order(self, subject: URIRef) -> tuple[int, str]:
-        """Sort key: annotation properties, the ontology header, other properties, classes, individuals; by IRI."""
-        types = set(self.graph.objects(subject, RDF.type))
-        rank = next((index for index, kind in enumerate(ELEMENT_TYPES) if kind in types), len(ELEMENT_TYPES))
-        return rank, str(subject)
-
-    def qname(self, iri: URIRef) -> str:
-        """The XML QName of an IRI used as an element name."""
-        for prefix, namespace in sorted(XML_PREFIXES, key=lambda item: -len(item[1])):
-            local = str(iri)[len(namespace):]
-            if str(iri).startswith(namespace) and local[:1].isalpha() and all(c.isalnum() or c in "_-." for c in local):
-                return f"{prefix}:{local}"
-        raise AdekgError(f"<{iri}> is used as a predicate or type but has no QName in the release's prefixes")
-
-    def node(self, subject, depth: int) -> list[str]:
-        """A node element for a resource or blank node, with its properties."""
-        types = set(self.graph.objects(subject, RDF.type))
-        element_type = next((kind for kind in ELEMENT_TYPES if kind in types), None)
-        element = self.qname(element_type) if element_type else "rdf:Description"
-        indent = "    " * depth
-        opening = f"{indent}<{element}" + (f" rdf:about={quoteattr(str(subject))}" if isinstance(subject, URIRef) else "")
-        properties = sorted(((self.qname(p), o) for p, o in self.graph.predicate_objects(subject)
-                             if not (p == RDF.type and o == element_type)), key=lambda item: (item[0], self.object_order(item[1])))
-        if not properties:
-            return [opening + "/>"]
-        lines = [opening + ">"]
-        for predicate, obj in properties:
-            lines += self.property(predicate, obj, depth + 1)
-        return lines + [f"{indent}</{element}>"]
-
-    def object_order(self, obj) -> str:
-        """Sort key of a property value: IRIs and literals by text, blank nodes by their rendering."""
-        if isinstance(obj, BNode):
-            return "\uffff" + "\n".join(self.property("x", obj, 0))
-        return str(obj) + (f"@{obj.language}" if isinstance(obj, Literal) and obj.language else "")
-
-    def property(self, predicate: str, obj, depth: int) -> list[str]:
-        """A property element holding a resource, a literal, a nested blank node or a collection."""
-        indent = "    " * depth
-        if isinstance(obj, URIRef):
-            return [f"{indent}<{predicate} rdf:resource={quoteattr(str(obj))}/>"]
-        if isinstance(obj, Literal):
-            attribute = (f" xml:lang={quoteattr(obj.language)}" if obj.language else
-                         f" rdf:datatype={quoteattr(str(obj.datatype))}" if obj.datatype else "")
-            return [f"{indent}<{predicate}{attribute}>{escape(str(obj))}</{predicate}>"]
-        if len(list(self.graph.subjects(None, obj))) > 1:
-            raise AdekgError(f"blank node {obj.n3()} is the value of more than one triple; give it an IRI")
-        items = self.collection(obj)
-        if items is not None:
-            lines = [f'{indent}<{predicate} rdf:parseType="Collection">']
-            for item in items:
-                lines += ([f"{indent}    <rdf:Description rdf:about={quoteattr(str(item))}/>"]
-                          if isinstance(item, URIRef) else self.node(item, depth + 1))
-            return lines + [f"{indent}</{predicate}>"]
-        return [f"{indent}<{predicate}>"] + self.node(obj, depth + 1) + [f"{indent}</{predicate}>"]
-
-    def collection(self, head) -> list | None:
-        """The members of a well-formed RDF list of resources starting at head, or None."""
-        items, node = [], head
-        while node != RDF.nil:
-            if set(self.graph.predicates(node)) != {RDF.first, RDF.rest}:
-                return None
-            item = self.graph.value(node, RDF.first)
-            if isinstance(item, Literal):
-                return None
-            items.append(item)
-            node = self.graph.value(node, RDF.rest)
-        return items if node == RDF.nil and head != RDF.nil else None
+def main(argv: list[str] | None = None) -> int:
+    """python -m graph.ontology canonical|release: the curator's two steps after an edit."""
+    parser = argparse.ArgumentParser(prog="python -m graph.ontology", description=(
+        f"canonical rewrites {EDIT_FILE} as the OWL API writes functional syntax (what Protégé saves); "
+        f"release writes {ONTOLOGY_FILE} (RDF/XML) from it. Both run the OWL API 5 under java."))
+    parser.add_argument("command", nargs="?", default="release", choices=["canonical", "release"],
+                        help="default: release")
+    parser.add_argument("--ontology", type=Path, default=Path(os.environ.get("ADEKG_ONTOLOGY") or ontology_dir()),
+                        help="ontology folder (env ADEKG_ONTOLOGY)")
+    parser.add_argument("--owlapi", default=os.environ.get("ADEKG_OWLAPI_CLASSPATH"),
+                        help="class path of the OWL API 5 jars (env ADEKG_OWLAPI_CLASSPATH; default: Debian's "
+                             "libowlapi-java in /usr/share/java)")
+    parser.add_argument("--from", dest="source", type=Path,
+                        help=f"canonical only: read this file (any OWL syntax, e.g. a Turtle edit file) "
+                             f"instead of {EDIT_FILE}")
+    args = parser.parse_args(argv)
+    try:
+        classpath = owlapi_classpath(args.owlapi)
+        if args.command == "canonical":
+            written = canonicalise(args.ontology, classpath, args.source)
+        else:
+            written = release(args.ontology, classpath)
+    except AdekgError as error:
+        print(f"graph.ontology: {error.one_line()}", file=sys.stderr)
+        return 1
+    print(f"wrote {written}")
+    return 0
 
 
 if __name__ == "__main__":
-    print(f"wrote {release(ontology_dir())}")
+    sys.exit(main())

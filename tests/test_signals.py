@@ -8,7 +8,7 @@ import pytest
 
 from graph.faers import find_extract
 from graph.faers_import import import_extract
-from graph.faers_synth import synthesize
+from graph.faers_synth import ontology_drug_keys, synthesize
 from graph.signals import Counts, Thresholds, compute_signals, count_reports, statistics
 
 from .conftest import ONTOLOGY
@@ -63,8 +63,7 @@ def test_a_report_counts_once_for_a_class_whatever_number_of_members_it_names():
 
 @pytest.mark.slow
 def test_planted_signals_found_and_unplanted_pairs_not(plain_store, tmp_path):  # noqa: F811
-    drugs = sorted(line.split()[0].split(":")[1] for line in (ONTOLOGY / "adekg-edit.ttl").read_text().splitlines()
-                   if line.startswith("drug:") and "ade:Drug" in line)
+    drugs = ontology_drug_keys(ONTOLOGY)
     summary = synthesize(tmp_path / "extract", 20_000, drugs, seed=11)
     store = writable_copy(plain_store, tmp_path / "store")
     import_extract(store, find_extract(tmp_path / "extract"), ONTOLOGY)

@@ -1,48 +1,32 @@
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 
-import javax.xml.parsers.DocumentBuilderFactory;
-
-import org.semanticweb.HermiT.Reasoner;
 import org.semanticweb.owlapi.apibinding.OWLManager;
 import org.semanticweb.owlapi.io.FileDocumentSource;
-import org.semanticweb.owlapi.io.OWLOntologyLoaderMetaData;
-import org.semanticweb.owlapi.io.RDFOntologyFormat;
-import org.semanticweb.owlapi.io.RDFParserMetaData;
-import org.semanticweb.owlapi.io.RDFTriple;
-import org.semanticweb.owlapi.model.IRI;
-import org.semanticweb.owlapi.model.MissingImportEvent;
-import org.semanticweb.owlapi.model.MissingImportListener;
-import org.semanticweb.owlapi.model.OWLClass;
-import org.semanticweb.owlapi.model.OWLDataFactory;
-import org.semanticweb.owlapi.model.OWLNamedIndividual;
+import org.semanticweb.owlapi.model.MissingImportHandlingStrategy;
 import org.semanticweb.owlapi.model.OWLOntology;
-import org.semanticweb.owlapi.model.OWLOntologyFormat;
 import org.semanticweb.owlapi.model.OWLOntologyLoaderConfiguration;
 import org.semanticweb.owlapi.model.OWLOntologyManager;
+import org.semanticweb.owlapi.model.parameters.Imports;
 import org.semanticweb.owlapi.profiles.OWL2DLProfile;
 import org.semanticweb.owlapi.profiles.OWLProfileReport;
 import org.semanticweb.owlapi.profiles.OWLProfileViolation;
-import org.semanticweb.owlapi.util.SimpleIRIMapper;
-import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
 
 /**
- * Checks the adekg release with the OWL API (the library Protégé uses) and HermiT, offline.
+ * Checks the adekg release with the OWL API 5 (the library family of Protégé and ROBOT, and the one that
+ * writes the release), offline.
  *
- * Usage: java -cp HermiT.jar:. OwlApiCheck ontology/adekg.owl ontology/catalog-v001.xml
+ * Compiled with graph/owlapi/OwlApiSave.java, whose catalog mapping and unparsed-triple listing it uses:
+ *   javac -d CLASSES -cp OWLAPI_JARS graph/owlapi/OwlApiSave.java tests/owlapi/OwlApiCheck.java
+ *   java -cp CLASSES:OWLAPI_JARS OwlApiCheck ontology/adekg.owl ontology/catalog-v001.xml
  *
- * Loads the ontology strictly, resolving every owl:imports through the Protégé XML catalog, and
- * reports: load and parse errors, imports the catalog does not resolve, RDF triples the parser could
- * not turn into axioms, every OWL 2 DL profile violation (including "use of undeclared" entities),
- * inconsistency and unsatisfiable classes. Exits 1 on any problem, 2 on bad arguments.
+ * Loads the ontology, resolving every owl:imports through the Protégé XML catalog, and reports: load and
+ * parse errors, imports the catalog does not resolve, RDF triples the parser could not turn into axioms,
+ * and every OWL 2 DL profile violation (including "use of undeclared" entities). HermitCheck reasons.
+ * Exits 1 on any problem, 2 on bad arguments.
  */
 public class OwlApiCheck {
-    private static final String ADE = "https://w3id.org/adekg/ontology/";
-
     public static void main(String[] args) throws Exception {
         if (args.length != 2) {
             System.err.println("usage: OwlApiCheck ONTOLOGY.owl CATALOG.xml");
@@ -53,14 +37,10 @@ public class OwlApiCheck {
         List<String> problems = new ArrayList<String>();
 
         OWLOntologyManager manager = OWLManager.createOWLOntologyManager();
-        int mapped = addCatalogMappings(manager, catalogFile);
-        manager.addMissingImportListener(new MissingImportListener() {
-            public void importMissing(MissingImportEvent event) {
-                problems.add("import not resolved: " + event.getImportedOntologyURI());
-            }
-        });
-        OWLOntologyLoaderConfiguration config = new OWLOntologyLoaderConfiguration().setStrict(false);
-        config.setSilentMissingImportsHandling(false);
+        int mapped = OwlApiSave.mapCatalog(manager, catalogFile);
+        manager.addMissingImportListener(event -> problems.add("import not resolved: " + event.getImportedOntologyURI()));
+        OWLOntologyLoaderConfiguration config = new OWLOntologyLoaderConfiguration().setStrict(false)
+                .setMissingImportHandlingStrategy(MissingImportHandlingStrategy.SILENT);
 
         OWLOntology ontology;
         try {
@@ -71,18 +51,19 @@ public class OwlApiCheck {
             return;
         }
 
-        Set<OWLOntology> closure = manager.getImportsClosure(ontology);
+        List<OWLOntology> closure = new ArrayList<OWLOntology>();
+        ontology.importsClosure().forEach(closure::add);
         int axioms = 0;
         for (OWLOntology each : closure) {
             axioms += each.getAxiomCount();
-            for (String triple : unparsedTriples(manager.getOntologyFormat(each))) {
-                problems.add("unparsed triple in " + each.getOntologyID().getOntologyIRI() + ": " + triple);
+            for (String triple : OwlApiSave.unparsedTriples(manager.getOntologyFormat(each))) {
+                problems.add("unparsed triple in " + each.getOntologyID().getOntologyIRI().orElse(null) + ": " + triple);
             }
         }
-        int expectedModules = closure.size() - 1;
-        if (expectedModules != ontology.getImportsDeclarations().size()) {
-            problems.add("imports closure has " + expectedModules + " modules but the ontology declares "
-                    + ontology.getImportsDeclarations().size() + " imports");
+        long declaredImports = ontology.importsDeclarations().count();
+        if (closure.size() - 1 != declaredImports) {
+            problems.add("imports closure has " + (closure.size() - 1) + " modules but the ontology declares "
+                    + declaredImports + " imports");
         }
 
         OWLProfileReport report = new OWL2DLProfile().checkOntology(ontology);
@@ -90,71 +71,19 @@ public class OwlApiCheck {
             problems.add("OWL 2 DL: " + violation);
         }
 
-        Reasoner reasoner = new Reasoner(ontology);
-        boolean consistent = reasoner.isConsistent();
-        Set<String> unsatisfiable = new TreeSet<String>();
-        Set<String> proteasomeInhibitors = new TreeSet<String>();
-        if (!consistent) {
-            problems.add("HermiT: the ontology is inconsistent");
-        } else {
-            for (OWLClass cls : reasoner.getUnsatisfiableClasses().getEntitiesMinusBottom()) {
-                unsatisfiable.add(cls.getIRI().toString());
-                problems.add("HermiT: unsatisfiable class " + cls.getIRI());
-            }
-            OWLDataFactory factory = manager.getOWLDataFactory();
-            OWLClass inhibitor = factory.getOWLClass(IRI.create(ADE + "ProteasomeInhibitor"));
-            for (OWLNamedIndividual drug : reasoner.getInstances(inhibitor, false).getFlattened()) {
-                proteasomeInhibitors.add(drug.getIRI().toString());
-            }
-        }
-        reasoner.dispose();
-
         System.out.println("ontology: " + ontology.getOntologyID());
-        System.out.println("catalog entries: " + mapped + ", modules loaded: " + expectedModules);
-        System.out.println("axioms in imports closure: " + axioms + " (classes " + ontology.getClassesInSignature(true).size()
-                + ", object properties " + ontology.getObjectPropertiesInSignature(true).size()
-                + ", data properties " + ontology.getDataPropertiesInSignature(true).size()
-                + ", annotation properties " + ontology.getAnnotationPropertiesInSignature().size()
-                + ", individuals " + ontology.getIndividualsInSignature(true).size() + ")");
+        System.out.println("catalog entries: " + mapped + ", modules loaded: " + (closure.size() - 1));
+        System.out.println("axioms in imports closure: " + axioms
+                + " (classes " + ontology.classesInSignature(Imports.INCLUDED).count()
+                + ", object properties " + ontology.objectPropertiesInSignature(Imports.INCLUDED).count()
+                + ", data properties " + ontology.dataPropertiesInSignature(Imports.INCLUDED).count()
+                + ", annotation properties " + ontology.annotationPropertiesInSignature(Imports.INCLUDED).count()
+                + ", individuals " + ontology.individualsInSignature(Imports.INCLUDED).count() + ")");
         System.out.println("OWL 2 DL profile violations: " + report.getViolations().size());
-        System.out.println("HermiT consistent: " + consistent + ", unsatisfiable classes: " + unsatisfiable.size());
-        System.out.println("inferred proteasome inhibitors: " + proteasomeInhibitors);
         for (String problem : problems) {
             System.out.println("PROBLEM: " + problem);
         }
         System.out.println(problems.isEmpty() ? "OK" : "FAILED: " + problems.size() + " problem(s)");
         System.exit(problems.isEmpty() ? 0 : 1);
-    }
-
-    /** Maps each catalog entry's import IRI to its local file; returns how many entries there were. */
-    private static int addCatalogMappings(OWLOntologyManager manager, File catalogFile) throws Exception {
-        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-        factory.setNamespaceAware(true);
-        NodeList entries = factory.newDocumentBuilder().parse(catalogFile).getElementsByTagNameNS(
-                "urn:oasis:names:tc:entity:xmlns:xml:catalog", "uri");
-        File base = catalogFile.getAbsoluteFile().getParentFile();
-        for (int index = 0; index < entries.getLength(); index++) {
-            Element entry = (Element) entries.item(index);
-            File local = new File(base, entry.getAttribute("uri"));
-            if (!local.isFile()) {
-                throw new IllegalStateException("catalog entry " + entry.getAttribute("name") + " points to missing " + local);
-            }
-            manager.addIRIMapper(new SimpleIRIMapper(IRI.create(entry.getAttribute("name")), IRI.create(local)));
-        }
-        return entries.getLength();
-    }
-
-    /** RDF triples the parser could not map to OWL axioms or annotations. */
-    private static List<String> unparsedTriples(OWLOntologyFormat format) {
-        List<String> triples = new ArrayList<String>();
-        if (format instanceof RDFOntologyFormat) {
-            OWLOntologyLoaderMetaData metaData = ((RDFOntologyFormat) format).getOntologyLoaderMetaData();
-            if (metaData instanceof RDFParserMetaData) {
-                for (RDFTriple triple : ((RDFParserMetaData) metaData).getUnparsedTriples()) {
-                    triples.add(triple.toString());
-                }
-            }
-        }
-        return triples;
     }
 }
