@@ -49,7 +49,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_validate_refuses_hostile_yaml_with_one_line_naming_the_file(seeds_copy, case):
     path, problem = HOSTILE[case](seeds_copy)
-    result = run("validate", "--seeds", str(seeds_copy))
+    result = run("validate", "-q", "--seeds", str(seeds_copy))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and path.name in lines[0] and problem in lines[0], result.stderr
