@@ -25,7 +25,7 @@ OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
 OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Bump when what is cached, or how it is derived from HermiT's output, changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # Classify the classes and realise the individuals; property hierarchies are not used.
 HERMIT_TASKS = ("-c", "-I")
 HERMIT_MAIN = "org.semanticweb.HermiT.cli.CommandLine"
@@ -58,6 +58,7 @@ class Terminology:
     hermit_version: str
     hermit_seconds: float
     message: str = ""
+    subsumptions: tuple[tuple[str, str], ...] = ()
     cached: bool = False
 
 
@@ -104,7 +105,8 @@ def read_cache(path: Path) -> Terminology | None:
         realisations = tuple(Realisation(r["individual"], r["inferred_class"], tuple(r["asserted"]), r["axiom"])
                              for r in data["realisations"])
         return Terminology(data["consistent"], tuple(data["unsatisfiable"]), realisations, data["hermit_version"],
-                           data["hermit_seconds"], data.get("message", ""), cached=True)
+                           data["hermit_seconds"], data["message"],
+                           tuple((sub, sup) for sub, sup in data["subsumptions"]), cached=True)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -156,7 +158,9 @@ def run_terminology(ontology_dir: Path, tick: Callable[[float], None] | None = N
         return Terminology(False, (), (), version, seconds, output)
     subclasses, types, unsatisfiable = parse_output(output)
     realisations = new_types(types, asserted, subclasses, lambda cls: axiom_text(world, cls))
-    return Terminology(True, tuple(sorted(unsatisfiable)), tuple(realisations), version, seconds)
+    subsumptions = tuple(sorted((sub, sup) for sub, sups in subclasses.items() for sup in sups
+                                if sup not in (OWL_THING, OWL_NOTHING)))
+    return Terminology(True, tuple(sorted(unsatisfiable)), tuple(realisations), version, seconds, "", subsumptions)
 
 
 def load_ontology_world(ontology_dir: Path):

@@ -14,12 +14,14 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
 
 from . import __version__
 from .hermit import ReasoningError, Realisation, Terminology, axiom_text, classify, load_ontology_world
-from .rules import data_files, rule_files, rule_quads, run_rules
+from .rules import data_files, inconsistencies, rule_files, rule_quads, run_rules
 from .terms import (ADE, BASE, BUILD, BUILD_GRAPH, GRAPH, INFERRED, INFERRED_GRAPH, OWL, PROV, RDF, RDFS, RULE,
                     RULES_GRAPH, XSD)
 
 SOFTWARE = "https://w3id.org/adekg/software/"
 REASONING_ACTIVITY = BUILD + "reasoning-"
+# Only in the rules' working store: HermiT's classification, used to tell a new type from an implied one.
+CLASSIFICATION_GRAPH = GRAPH + "classification"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +151,13 @@ def terminology(ontology_dir: Path, cache_dir: Path | None = None, tick=None) ->
     return result
 
 
+def classification_quads(result: Terminology) -> Iterator[Quad]:
+    """HermiT's class hierarchy as rdfs:subClassOf in a scratch graph the rules read and the store never keeps."""
+    graph = NamedNode(CLASSIFICATION_GRAPH)
+    for sub, sup in result.subsumptions:
+        yield Quad(NamedNode(sub), NamedNode(RDFS + "subClassOf"), NamedNode(sup), graph)
+
+
 def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, hermit_tick=None,
            rule_tick=None) -> ReasoningOutput:
     """HermiT's types of the terminology individuals, then the rules; add the new quads to store and return them."""
@@ -158,9 +167,14 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
     hermit_seconds = time.perf_counter() - clock
     inferred = list(realisation_quads(list(result.realisations)))
     rules = list(rule_quads(ontology_dir))
-    store.extend(inferred + rules)
+    store.extend(inferred + rules + list(classification_quads(result)))
     clock = time.perf_counter()
     produced, counts = run_rules(store, ontology_dir, rule_tick)
+    problems = inconsistencies(store, ontology_dir)
+    store.remove_graph(NamedNode(CLASSIFICATION_GRAPH))
+    if problems:
+        raise ReasoningError(f"the case data is inconsistent with the ontology ({len(problems)} problem(s), first: "
+                             f"{problems[0]})")
     rules_seconds = time.perf_counter() - clock
     ended = datetime.datetime.now(datetime.timezone.utc)
     provenance = list(provenance_quads(store, ontology_dir, result.hermit_version, started, ended))

@@ -11,6 +11,7 @@ from .errors import AdekgError
 from .terms import ADE, INFERRED_GRAPH, PREFIXES, RDF, RDFS, RULE, RULES_GRAPH
 
 RULES_DIR = "rules"
+CONSISTENCY_DIR = "consistency"
 
 
 class RuleError(AdekgError):
@@ -77,3 +78,22 @@ def run_rules(store: Store, ontology_dir: Path, tick=None) -> tuple[list[Quad], 
         if tick is not None:
             tick(done, len(files))
     return produced, counts
+
+
+def consistency_files(ontology_dir: Path) -> list[Path]:
+    """The data consistency checks: SELECT queries whose every row is an inconsistency of the case data."""
+    return sorted((ontology_dir / RULES_DIR / CONSISTENCY_DIR).glob("*.rq"))
+
+
+def inconsistencies(store: Store, ontology_dir: Path) -> list[str]:
+    """One line per inconsistency the checks find in the case data (with the inferred types): check, individual, values."""
+    found = []
+    for path in consistency_files(ontology_dir):
+        try:
+            rows = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True, prefixes=PREFIXES)
+        except SyntaxError as error:
+            raise RuleError(f"malformed consistency check ({error})", file=str(path)) from None
+        for row in rows:
+            values = [str(row[name]) if row[name] is not None else "-" for name in ("individual", "property", "first", "second")]
+            found.append(f"{path.stem}: {' '.join(values)}")
+    return sorted(found)

@@ -187,3 +187,32 @@ def test_progress_counts_stay_off_pipes_and_quiet_runs():
     for progress, stream in ((Progress(1, io.StringIO()), None), (Progress(0, Terminal()), None)):
         progress.count("reason", 3, unit="s in HermiT")
         assert progress.stream.getvalue() == ""
+
+
+# Case individuals with a type missing: a lab observation known only by its test (rule 01, the domain of
+# ade:labTest) and a drug given a proteasome-inhibitor role (rule 00, ade:ProteasomeInhibitor's definition).
+PROBES = """
+@prefix ade: <https://w3id.org/adekg/ontology/> . @prefix obo: <http://purl.obolibrary.org/obo/> .
+@prefix data: <https://w3id.org/adekg/data/> .
+data:probe\\/observation ade:labTest <https://w3id.org/adekg/test/ldh> .
+data:probe\\/drug a ade:Drug ; obo:RO_0000087 data:probe\\/role .
+data:probe\\/role a obo:CHEBI_52726 .
+"""
+
+
+def test_the_case_rules_infer_the_types_hermit_would_from_definitions_domains_and_ranges(reasoner_cache):
+    from pyoxigraph import NamedNode, Quad, RdfFormat, parse
+
+    from graph.build import in_memory, ontology_documents
+    from graph.reason import reason
+    from graph.terms import source_graph
+
+    probes = [Quad(t.subject, t.predicate, t.object, NamedNode(source_graph("probe")))
+              for t in parse(PROBES.encode(), RdfFormat.TURTLE)]
+    output = reason(in_memory(probes, list(ontology_documents(ONTOLOGY))), ONTOLOGY, reasoner_cache)
+    types = {(q.subject.value.rsplit("/", 1)[1], q.object.value.rsplit("/", 1)[1]) for q in output.quads
+             if q.predicate.value.endswith("#type") and q.subject.value.startswith("https://w3id.org/adekg/data/")}
+    assert types == {("observation", "LabObservation"), ("drug", "ProteasomeInhibitor")}
+    explained = {(q.subject.value.rsplit("/", 1)[1]) for q in output.quads
+                 if q.predicate.value.endswith("derivedBy") and "/rule/0" in q.object.value}
+    assert len(explained) == 2

@@ -427,3 +427,21 @@ def test_explain_shows_the_first_symptoms_quote_behind_a_time_to_onset_answer(bu
     result = adekg("explain", "--store", str(built_store), PML["cyclophosphamide"] + "/naranjo/2", check=True)
     assert "by rule rule:62-naranjo-item-2" in result.stdout
     assert "intermittently forgetful and confused" in result.stdout and "quote 002_" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_rules_and_the_former_hermit_route_agree_on_the_seed_case_data(store, reasoner_cache):
+    from pyoxigraph import RdfFormat, serialize
+
+    from graph.build import in_memory, ontology_documents
+    from graph.reason import realise_with_data, reason
+
+    cases = [q for q in store.quads_for_pattern(None, None, None) if q.graph_name.value.startswith(source_graph(""))]
+    individuals = {q.subject.value for q in cases}
+    hermit = {(r.individual, r.inferred_class)
+              for r in realise_with_data(ONTOLOGY, serialize((q.triple for q in cases), format=RdfFormat.N_TRIPLES))
+              if r.individual in individuals}
+    inferred = reason(in_memory(cases, list(ontology_documents(ONTOLOGY))), ONTOLOGY, reasoner_cache).quads
+    rules = {(q.subject.value, q.object.value) for q in inferred
+             if q.predicate.value == RDF_TYPE and q.subject.value in individuals}
+    assert rules == hermit
