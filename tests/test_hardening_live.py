@@ -200,8 +200,6 @@ def test_a_rebuild_is_picked_up_without_a_restart(seeds_copy, tmp_path):
 def test_a_generation_held_by_a_busy_worker_survives_rebuilds(seeds_copy, tmp_path):
     store = tmp_path / "store"
     build(store, seeds_copy, ONTOLOGY, Progress(0), reasoning=False)
-    if not (store / "generations").is_dir():
-        pytest.skip("needs the store-generation layout of STORE-PROTOCOL (graph/store.py on the store branch)")
     with live_server(store, "--workers", "1", "--timeout", "120") as (base, _):
         held = (store / "current").resolve()
         def hold() -> None:
