@@ -91,9 +91,10 @@ class CountingStore:
 def test_creating_the_app_does_not_touch_the_store(store):
     counting = CountingStore(store)
     app = create_app(store=counting)
-    assert counting.calls == ["query"]   # only the endpoint's union view (server.results.prepare): one pass
+    # Only the endpoint's union view (server.results.prepare): a bounded count of quads, then one copy.
+    assert counting.calls == ["quads_for_pattern", "query"]
     assert app.test_client().get("/drug/ixazomib").status_code == 303
-    assert counting.calls == ["query", "query"]   # the check per request goes through the same store
+    assert counting.calls == ["quads_for_pattern", "query", "query"]   # the check per request: one ASK
 
 
 def test_redirect_keeps_the_query_string(client):
