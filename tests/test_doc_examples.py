@@ -16,10 +16,11 @@ How command lines run (visibly different from a user's terminal only in these wa
 - In a scratch folder standing for the repository root: `.venv` links to the environment of the interpreter
   running the tests, `seeds/` and `ontology/` are copies (`python -m graph.ontology release` rewrites the
   latter), `adekg-data/store` is a copy of the session's built store. The environment sets ADEKG_STORE,
-  ADEKG_SEEDS and ADEKG_ONTOLOGY to those paths, ADEKG_PORT to a free port and ADEKG_WORKERS to 1; the CLI
-  honours them wherever a line gives no flag. Each line runs as typed with `bash -c` (`set -eo pipefail`), the
-  lines of a block in order, all blocks and spans in document order in the same folder. A line must exit 0,
-  and its stated output must appear, line by line and in order (trailing spaces ignored), in what it prints.
+  ADEKG_SEEDS and ADEKG_ONTOLOGY to those paths, ADEKG_PORT to a free port (picked again for each serve line)
+  and ADEKG_WORKERS to 1; the CLI honours them wherever a line gives no flag. Each line runs as typed with
+  `bash -c` (`set -eo pipefail`), the lines of a block in order, all blocks and spans in document order in the
+  same folder. A line must exit 0, and its stated output must appear, line by line and in order (trailing
+  spaces ignored), in what it prints.
 - `adekg serve` lines (a trailing `&` is dropped) start in the background in their own session, must answer
   `/sparql` on ADEKG_PORT, are asked how many patients the graph holds, and are stopped (the whole group).
 - curl lines get `--fail --show-error --max-time 60` after `curl` and run against the live server of the SPARQL examples,
@@ -264,9 +265,10 @@ def run_line(line: str, checkout: Checkout, server: str) -> str:
 def check_serve(step: str, checkout: Checkout) -> None:
     """Start a documented `adekg serve` in the background, ask it a question, and stop it."""
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(["bash", "-c", "exec " + step], cwd=checkout.folder, env=checkout.env,
+    env = {**checkout.env, "ADEKG_PORT": str(free_port())}  # picked now: a port found free minutes ago may not be
+    process = subprocess.Popen(["bash", "-c", "exec " + step], cwd=checkout.folder, env=env,
                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{checkout.env['ADEKG_PORT']}"
+    base = f"http://127.0.0.1:{env['ADEKG_PORT']}"
     question = PROLOGUE + "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a ade:Patient }"
     try:
         deadline = time.monotonic() + SERVE_START_SECONDS
