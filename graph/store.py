@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, TypeVar
 
-from pyoxigraph import (Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples,
+from pyoxigraph import (Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions,
                         RdfFormat, Store, Triple, serialize)
 
 from . import remote_store
@@ -254,6 +254,8 @@ def migrate_legacy(store_path: Path) -> None:
 
 def current_generation(store_path: Path) -> Path:
     """The folder of the current complete generation; P itself if P is a store of an older layout."""
+    if is_remote(store_path):  # an OSError, as for a missing folder: callers that may see either read it as "none"
+        raise FileNotFoundError(f"{store_path}: an external store has no generation folders")
     link = store_path / CURRENT
     if link.is_symlink():
         generation = store_path / os.readlink(link)
@@ -416,7 +418,7 @@ RESULT_FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV
 
 def write_results(results, output: IO[bytes], format_name: str) -> None:
     """Write query results as a table, JSON, CSV or TSV (graphs as Turtle)."""
-    if isinstance(results, QueryTriples):
+    if not isinstance(results, (QuerySolutions, QueryBoolean)):  # triples (an external store's: a plain iterator)
         write_readable(results, output, RdfFormat.TURTLE)
     elif format_name in RESULT_FORMATS:
         results.serialize(output, RESULT_FORMATS[format_name])

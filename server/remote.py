@@ -115,7 +115,8 @@ class RemoteStore:
 
     def named_graphs(self) -> Iterator[NamedNode]:
         """The store's non-empty named graphs."""
-        return (row["g"] for row in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
+        # GROUP BY, not DISTINCT: Virtuoso 7 answers this in milliseconds and `SELECT DISTINCT ?g` in a minute.
+        return (row["g"] for row in self.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"))
 
     def contains_named_graph(self, graph: NamedNode) -> bool:
         """Whether the store has a non-empty named graph of that name."""
