@@ -16,8 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from pyoxigraph import (NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Store, parse,
-                        parse_query_results, serialize)
+from pyoxigraph import (BlankNode, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat,
+                        Store, parse, parse_query_results, serialize)
 
 from .errors import StoreError
 
@@ -25,6 +25,7 @@ T = TypeVar("T")
 STAGING = "urn:adekg:staging:"
 # A graph is sent in pieces of this many triples, unless it holds blank nodes (their labels are per request).
 CHUNK_TRIPLES = 200_000
+UPDATE_CHUNK_TRIPLES = 2_000  # per INSERT DATA request without GSP (Virtuoso 7 fails on ~5,000 lines)
 RESULTS_XML = "application/sparql-results+xml"  # Virtuoso writes booleans as 1/0 in JSON results, not in XML
 GRAPH_TYPES = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.8"
 SYNTAXES = {"application/n-triples": RdfFormat.N_TRIPLES, "text/plain": RdfFormat.N_TRIPLES,
@@ -153,8 +154,8 @@ def graph_triples(endpoint: Endpoint, graph: str) -> bytes:
 
 def chunks(triples: list, size: int = CHUNK_TRIPLES) -> Iterator[list]:
     """The triples in request-sized pieces; in one piece if any has a blank node (labels hold per request only)."""
-    if len(triples) <= size or any(term.__class__.__name__ == "BlankNode"
-                                   for triple in triples for term in (triple.subject, triple.object)):
+    if len(triples) <= size or any(isinstance(term, BlankNode) for triple in triples
+                                   for term in (triple.subject, triple.object)):
         yield triples
         return
     for start in range(0, len(triples), size):
@@ -163,12 +164,14 @@ def chunks(triples: list, size: int = CHUNK_TRIPLES) -> Iterator[list]:
 
 def put_graph(endpoint: Endpoint, graph: str, triples: list) -> None:
     """Replace one named graph of the store with triples: GSP PUT then POSTs, else DROP + INSERT DATA."""
-    for number, piece in enumerate(chunks(triples)):
+    for number, piece in enumerate(chunks(triples, CHUNK_TRIPLES if endpoint.gsp else UPDATE_CHUNK_TRIPLES)):
         data = serialize(piece, format=RdfFormat.N_TRIPLES) or b""
         if endpoint.gsp:
             url = f"{endpoint.gsp}?{urllib.parse.urlencode({'graph': graph, 'graph-uri': graph})}"
             request(endpoint, "PUT" if number == 0 else "POST", url, data, {"Content-Type": "application/n-triples"})
         else:
+            # (Virtuoso 7 refuses blank nodes in INSERT DATA, and over 10,000 lines of SQL in INSERT ... WHERE {}:
+            # with Virtuoso, use its GSP endpoint, the default.)
             drop = f"DROP SILENT GRAPH <{graph}> ;\n" if number == 0 else ""
             update(endpoint, f"{drop}INSERT DATA {{ GRAPH <{graph}> {{\n{data.decode('utf-8')}}} }}")
 
@@ -187,10 +190,10 @@ def replace_graphs(endpoint: Endpoint, graphs: dict[str, list], dropped: Iterabl
     A failure while staging drops what was staged and leaves the store's graphs untouched.
     """
     token = secrets.token_hex(4)
-    staged = {graph: f"{STAGING}{token}:{graph}" for graph in graphs}
+    staged = {graph: f"{STAGING}{token}:{graph}" for graph, triples in graphs.items() if triples}
     try:
-        for graph, triples in graphs.items():
-            put_graph(endpoint, staged[graph], triples)
+        for graph, staging in staged.items():
+            put_graph(endpoint, staging, graphs[graph])
     except BaseException:
         discard_staging(endpoint, staged.values())
         raise

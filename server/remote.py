@@ -56,6 +56,8 @@ def open_remote(url: str, config: dict) -> RemoteReader:
 class RemoteStore:
     """The read-only calls of a pyoxigraph Store, answered by an external SPARQL endpoint."""
 
+    answers_its_own_union = True  # no in-memory union view (server/results.py): the store's default graph is one
+
     def __init__(self, url: str, timeout: float, max_bytes: int):
         self.url, self.timeout = url, timeout
         # The store's result document is read up to a multiple of the endpoint's result cap: the app's own

@@ -7,6 +7,7 @@ functions `adekg build` and `adekg import-faers` call; every competency question
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -21,14 +22,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, QueryBoolean, QueryResultsFormat, parse_query_results
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, Triple, parse_query_results
 
 from graph.build import Progress, build
 from graph.faers_import import import_faers
 from graph.faers_synth import ontology_drug_keys, synthesize
 from graph.faers import ExtractError
 from graph.rdf_load import load_into_store
-from graph.remote_store import ask, endpoint_from, graph_sizes
+from graph.remote_store import UPDATE_CHUNK_TRIPLES, ask, endpoint_from, graph_sizes, replace_graphs
 from graph.store import open_store, run_query, shorten
 from graph.terms import PREFIXES
 
@@ -204,6 +205,7 @@ def value(term) -> str:
     return text
 
 
+INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 NUMERIC = {"integer", "decimal", "double", "float", "int", "long", "short", "nonNegativeInteger"}
 
 
@@ -244,13 +246,18 @@ def test_competency_question_answers_the_same_through_virtuoso(served, embedded_
     assert rows_of(ask_server(served, text), ordered) == embedded
 
 
-def test_the_served_endpoint_stays_read_only_before_the_store(served, virtuoso_built):
+def test_the_served_endpoint_keeps_its_guards_before_the_store(served, virtuoso_built):
     before = graph_sizes(virtuoso_built)
-    for field in ("update", "query"):  # Virtuoso itself would run an update sent as `query`
-        body = urllib.parse.urlencode({field: "INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }"}).encode()
+    refusals = [("update", "INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }", 403),
+                ("query", "INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }", 403),  # Virtuoso would run it
+                ("query", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", 403),
+                ("query", "SELECT * WHERE { ?s ?p }", 400)]  # malformed: answered by the endpoint, not the store
+    for field, text, status in refusals:
+        body = urllib.parse.urlencode({field: text}).encode()
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(served, data=body, method="POST"), timeout=60)
-        assert refused.value.code == 403, field
+        assert refused.value.code == status, text
+        assert "Virtuoso" not in refused.value.read().decode(), text
     assert graph_sizes(virtuoso_built) == before
 
 
@@ -270,3 +277,14 @@ def test_load_puts_a_file_into_its_graph_with_provenance(virtuoso_built, tmp_pat
     described = ask(virtuoso_built, f"ASK {{ GRAPH <https://w3id.org/adekg/graph/build> {{ <{graph}> "
                                     "<http://www.w3.org/ns/prov#wasDerivedFrom> ?file } }")
     assert bool(described)
+
+
+def test_without_gsp_graphs_go_in_pieces_by_sparql_update(virtuoso_built):
+    endpoint = dataclasses.replace(virtuoso_built, gsp=None)
+    graph = "https://w3id.org/adekg/graph/loaded/by-update"
+    triples = [Triple(NamedNode(f"urn:ex:s{i}"), NamedNode("urn:ex:p"), Literal(str(i), datatype=INTEGER))
+               for i in range(UPDATE_CHUNK_TRIPLES * 2 + 5)]  # three INSERT DATA requests
+    replace_graphs(endpoint, {graph: triples})
+    assert graph_sizes(virtuoso_built)[graph] == len(triples)
+    replace_graphs(endpoint, {graph: []})  # an empty graph is dropped
+    assert graph not in graph_sizes(virtuoso_built)
