@@ -23,6 +23,7 @@ from .ontology import declared_terms, load_ontology_graph
 from .quotes import QuoteMatch, locate_quotes
 from .reason import is_reasoning_quad, reason
 from .records import MAX_RECORD_BYTES, Record, read_records
+from .remote_store import is_remote, write_build
 from .signals import SIGNALS_GRAPH, link_quads
 from .store import (INPUTS, build_lock, bulk_write, carry_graphs, current_generation, discard, mark_complete,
                     new_generation, open_store, publish)
@@ -225,6 +226,8 @@ def reasoning_stage(store: Store, ontology_dir: Path, progress: Progress, reason
 
 def write_generation(store_path: Path, quads: list[Quad], documents: list, inputs: dict) -> int:
     """Write a new store generation, mark it complete and publish it, or discard it on failure."""
+    if is_remote(store_path):  # an external store: replace the build's graphs there (docs/external-store.md)
+        return write_build(store_path, quads, documents, lambda graph: not imported_graph(graph), imported_provenance)
     folder = new_generation(store_path)
     try:
         size = bulk_write(folder, quads, documents)

@@ -17,6 +17,7 @@ from .faers_synth import ontology_drug_keys, synthesize
 from .rdf_load import load_into_store
 from .signals import update_signals
 from .records import MAX_RECORD_BYTES
+from .remote_store import Endpoint, RemoteQueries, endpoint_from, is_remote
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
 from .terms import CURIE_FIELDS, KEY_FIELDS, KEY_KINDS, record_terms, resolve_kind, term_kinds
@@ -35,6 +36,20 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "adekg"
 
 
+def store_location(text: str) -> Path | str:
+    """A --store value: a folder, or an external store's URL (kept as text: a Path would fold its '//')."""
+    return text if is_remote(text) else Path(text)
+
+
+def external_store(args) -> Endpoint | None:
+    """The external store the flags name (credentials from the URL or ADEKG_STORE_USER/PASSWORD), or None."""
+    if not is_remote(getattr(args, "store", "")):
+        return None
+    gsp = args.store_gsp
+    return endpoint_from(args.store, args.store_update, "" if gsp == "none" else gsp,
+                         os.environ.get("ADEKG_STORE_USER"), os.environ.get("ADEKG_STORE_PASSWORD"))
+
+
 def parser() -> argparse.ArgumentParser:
     """Build the argument parser for every sub-command."""
     # -q/-v are accepted before or after the sub-command; SUPPRESS keeps one from resetting the other.
@@ -49,8 +64,16 @@ def parser() -> argparse.ArgumentParser:
         return subparsers.add_parser(name, help=help, parents=[noise])
 
     def with_store(command):
-        command.add_argument("--store", type=Path, default=env_path("ADEKG_STORE", Path("adekg-data/store")),
-                             help="store folder (env ADEKG_STORE; default ./adekg-data/store)")
+        command.add_argument("--store", type=store_location, default=store_location(os.environ.get("ADEKG_STORE") or
+                                                                                    "adekg-data/store"),
+                             help="store folder, or the http(s) URL of an external SPARQL 1.1 store's query endpoint "
+                                  "(env ADEKG_STORE; default ./adekg-data/store; see docs/external-store.md)")
+        command.add_argument("--store-update", default=os.environ.get("ADEKG_STORE_UPDATE"),
+                             help="an external store's SPARQL Update endpoint (env ADEKG_STORE_UPDATE; default: the "
+                                  "query URL)")
+        command.add_argument("--store-gsp", default=os.environ.get("ADEKG_STORE_GSP"),
+                             help="an external store's Graph Store Protocol endpoint (env ADEKG_STORE_GSP; default: "
+                                  "Virtuoso's /sparql-graph-crud beside /sparql; 'none' for SPARQL Update only)")
         return command
 
     def with_inputs(command):
@@ -162,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
     progress = build_stage.Progress(0 if quiet else 2 if verbose else 1)
     try:
+        args.store = external_store(args) or getattr(args, "store", None)
         return COMMANDS[args.command](args, progress)
     except AdekgError as error:
         for problem in error.each():
@@ -262,8 +286,11 @@ def run_query(args, progress) -> int:
             text = Path(text[1:]).read_text(encoding="utf-8")
         except OSError as error:
             raise StoreError(f"cannot read query file ({error.strerror})", file=text[1:]) from None
-    target, union = dataset(open_store(args.store), text)  # the endpoint's dataset: FROM, else the union as a set
-    results = evaluate(target, text, union)
+    if is_remote(args.store):  # the external store answers over its own default graph
+        results = evaluate(RemoteQueries(args.store), text)
+    else:
+        target, union = dataset(open_store(args.store), text)  # the endpoint's dataset: FROM, else the union as a set
+        results = evaluate(target, text, union)
     write_results(results, sys.stdout.buffer, args.format)
     sys.stdout.buffer.flush()
     return 0
@@ -271,17 +298,22 @@ def run_query(args, progress) -> int:
 
 def run_serve(args, progress) -> int:
     """adekg serve: (re)build the store if it is missing or not built from these inputs, then start the front."""
-    stale = build_stage.stale_inputs(args.store, args.seeds, args.ontology)
+    # An external store is served as it is: `adekg build --store URL` writes it (docs/external-store.md).
+    stale = None if is_remote(args.store) else build_stage.stale_inputs(args.store, args.seeds, args.ontology)
     if stale:
         if progress.level:
             print(f"adekg serve: building {args.store} first, because {stale}", file=sys.stderr)
         build_stage.build(args.store, args.seeds, args.ontology, progress, reasoner_cache=args.reasoner_cache,
                           max_record_bytes=args.max_record_bytes)
-    store = str(args.store.absolute())  # not resolved: the workers follow the store's current generation
+    if is_remote(args.store):  # the workers send queries there; credentials go by environment, not argv
+        os.environ.update({name: value for name, value in (("ADEKG_STORE_USER", args.store.user),
+                                                             ("ADEKG_STORE_PASSWORD", args.store.password)) if value})
+    store = args.store.query if is_remote(args.store) else str(args.store.absolute())  # not resolved: the workers
+    # follow the store's current generation
     config = {"MAX_CONTENT_LENGTH": args.max_body, "ADEKG_MAX_TRIPLES": args.max_triples,
               "ADEKG_MAX_ROWS": args.max_rows, "ADEKG_MAX_RESULT_BYTES": args.max_result_bytes,
               "ADEKG_SERVICE_ALLOW": [iri.strip() for iri in args.service_allow.split(",") if iri.strip()],
-              "ADEKG_CACHE_ENTRIES": args.cache, "ADEKG_MAX_DEPTH": args.max_depth}
+              "ADEKG_CACHE_ENTRIES": args.cache, "ADEKG_MAX_DEPTH": args.max_depth, "ADEKG_REMOTE_TIMEOUT": args.timeout}
     mib = 2**20
     settings = {"front": {"host": args.host, "port": args.port, "max_body": args.max_body,
                           "trust_forwarded": args.trust_forwarded, "max_connections": args.max_connections,

@@ -13,10 +13,12 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, TypeVar
 
-from pyoxigraph import (Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples,
+from pyoxigraph import (Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions,
                         RdfFormat, Store, Triple, serialize)
 
+from . import remote_store
 from .errors import StoreError
+from .remote_store import is_remote
 from .terms import BUILD_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 
 # The on-disk layout (README "The store"): P/generations/<name>/ each a pyoxigraph store, COMPLETE once it
@@ -40,6 +42,9 @@ DATASET_FORMATS = {"nq", "trig"}
 @contextlib.contextmanager
 def build_lock(store_path: Path) -> Iterator[None]:
     """Hold P/build.lock exclusively for a whole build; a second build at the same time gets a StoreError."""
+    if is_remote(store_path):  # an external store has no lock of ours (docs/external-store.md)
+        yield
+        return
     created = not os.path.lexists(store_path)
     migrate_legacy(store_path)
     store_path.mkdir(parents=True, exist_ok=True)
@@ -165,8 +170,11 @@ def derive_generation(store_path: Path, change: Callable[[Store], T]) -> T:
     """Publish a new generation made of the current one plus `change` (run on a writable copy); return its result.
 
     The copy is a RocksDB checkpoint (hard links, no copying), so a change to a large store costs only what
-    it writes; a change that raises leaves the current generation as it was.
+    it writes; a change that raises leaves the current generation as it was. An external store (a URL) gets the
+    same contract from graph/remote_store.py.
     """
+    if is_remote(store_path):
+        return remote_store.derive(store_path, change)
     with build_lock(store_path):
         source = current_generation(store_path)
         folder = store_path / GENERATIONS / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -246,6 +254,8 @@ def migrate_legacy(store_path: Path) -> None:
 
 def current_generation(store_path: Path) -> Path:
     """The folder of the current complete generation; P itself if P is a store of an older layout."""
+    if is_remote(store_path):  # an OSError, as for a missing folder: callers that may see either read it as "none"
+        raise FileNotFoundError(f"{store_path}: an external store has no generation folders")
     link = store_path / CURRENT
     if link.is_symlink():
         generation = store_path / os.readlink(link)
@@ -258,7 +268,12 @@ def current_generation(store_path: Path) -> Path:
 
 
 def open_store(store_path: Path) -> Store:
-    """Open the current generation read-only, holding its READERS.lock shared until this process ends."""
+    """Open the current generation read-only, holding its READERS.lock shared until this process ends.
+
+    For an external store (a URL): a local in-memory copy of its named graphs.
+    """
+    if is_remote(store_path):
+        return remote_store.snapshot(store_path)
     generation = current_generation(store_path)
     try:
         fd = os.open(generation / READERS_LOCK, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -403,7 +418,7 @@ RESULT_FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV
 
 def write_results(results, output: IO[bytes], format_name: str) -> None:
     """Write query results as a table, JSON, CSV or TSV (graphs as Turtle)."""
-    if isinstance(results, QueryTriples):
+    if not isinstance(results, (QuerySolutions, QueryBoolean)):  # triples (an external store's: a plain iterator)
         write_readable(results, output, RdfFormat.TURTLE)
     elif format_name in RESULT_FORMATS:
         results.serialize(output, RESULT_FORMATS[format_name])

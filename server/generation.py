@@ -22,6 +22,8 @@ OPEN_ATTEMPTS = 5  # each retry follows a rebuild that swapped `current` between
 
 def current_generation(store_path: Path) -> Path:
     """The folder of the current complete generation; P itself if P is a plain pyoxigraph folder."""
+    if str(store_path).startswith(("http://", "https://")):
+        return store_path  # an external store (server/remote.py): one "generation", its URL
     store_path = Path(store_path)
     link = store_path / CURRENT
     if link.is_symlink():

@@ -142,7 +142,10 @@ def case_statements(store, iri_base: str, document: str) -> list[Triple]:
     query = current_app.extensions["adekg_ld_queries"]["case-statements"]
     # The in-memory union view (its default graph) scans about five times faster than the store's union.
     view = union_view(store, current_app.extensions["adekg_limits"].union)
-    rows = view.query(query, substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
+    # No view for a large or an external store: query its own union.
+    target, union = (view, {}) if view is not None else (store, {"use_default_graph_as_union": True})
+    rows = target.query(query, substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")},
+                        **union)
     triples = [Triple(row["s"], row["p"], row["o"]) for row in rows]
     described = {triple.subject for triple in triples}
     quoted_elsewhere = list(dict.fromkeys(t.object for t in triples if t.predicate == HAS_EVIDENCE

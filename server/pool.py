@@ -295,7 +295,7 @@ class Pool:
         now = time.monotonic()
         if now - checked > 0.2:
             try:
-                folder = str(generation.current_generation(Path(self.settings.store_path)))
+                folder = str(generation.current_generation(self.settings.store_path))
             except OSError:
                 pass
             self.current = (now, folder)

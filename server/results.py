@@ -109,7 +109,10 @@ def small_enough(store) -> bool:
 
     A store with imported spontaneous reports holds millions of quads: each worker copying them would
     exhaust its memory limit, so such stores are queried with pyoxigraph's own union (docs/endpoint.md).
+    An external store (server/remote.py) answers with its own union.
     """
+    if getattr(store, "answers_its_own_union", False):
+        return False
     quads = store.quads_for_pattern(None, None, None, None)
     return sum(1 for _ in itertools.islice(quads, UNION_VIEW_MAX_QUADS + 1)) <= UNION_VIEW_MAX_QUADS
 

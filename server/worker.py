@@ -130,8 +130,9 @@ def main(channel: socket.socket, store_path: str, config: dict, spool_dir: str, 
     from . import create_app
     from .generation import open_reader
     from .sparql import build_id
+    from .remote import is_remote, open_remote
     try:
-        reader = open_reader(Path(store_path))
+        reader = open_remote(store_path, config) if is_remote(store_path) else open_reader(Path(store_path))
         if TEMPLATE is not None and json.loads(os.environ[CONFIG_VARIABLE]) == config:
             app = TEMPLATE
             app.extensions["adekg_store"], app.extensions["adekg_build"] = reader.store, build_id(reader.generation)
@@ -140,7 +141,7 @@ def main(channel: socket.socket, store_path: str, config: dict, spool_dir: str, 
     except Exception as error:  # noqa: BLE001 - reported to the front as a one-line reason
         send_message(channel, ("failed", f"{type(error).__name__}: {error}".splitlines()[0]))
         return
-    send_message(channel, ("ready", str(reader.generation)))
+    send_message(channel, ("ready", str(reader.generation or store_path)))
     while (request := receive_message(channel)) is not None:
         try:
             reply = respond(app, request, spool_dir, inline_limit)
