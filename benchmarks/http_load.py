@@ -51,8 +51,8 @@ def memory_mb(pids: list[int]) -> tuple[float, float]:
     return rss / 1024, pss / 1024
 
 
-def get(url: str, query: str, source: str, timeout: float = 60) -> tuple[int, float]:
-    """(status, seconds) of one GET from a local address."""
+def get(url: str, query: str, source: str, timeout: float = 60) -> tuple[int, float, str]:
+    """(status, seconds, start of the body's reason) of one GET from a local address."""
     parts = urllib.parse.urlsplit(url)
     started = time.monotonic()
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(source, 0))
@@ -60,8 +60,8 @@ def get(url: str, query: str, source: str, timeout: float = 60) -> tuple[int, fl
         connection.request("GET", parts.path + "?" + urllib.parse.urlencode({"query": query}),
                            headers={"Accept": "application/sparql-results+json"})
         response = connection.getresponse()
-        response.read()
-        return response.status, time.monotonic() - started
+        body = response.read()
+        return response.status, time.monotonic() - started, body[:REASON_CHARS].decode(errors="replace").strip()
     finally:
         connection.close()
 
@@ -129,15 +129,15 @@ def main() -> None:
                 else:
                     query, expected, label = PROLOGUE + rng.choice(competency), 200, "competency"
                 try:
-                    status, seconds = get(url, query, f"127.0.1.{1 + number}")
+                    status, seconds, reason = get(url, query, f"127.0.1.{1 + number}")
                 except OSError as error:
-                    status, seconds = repr(error), None
-                record(label, status, (expected,), seconds)
+                    status, seconds, reason = repr(error), None, ""
+                record(label, status if status == expected else f"{status} {reason}", (expected,), seconds)
 
         def runaway(number: int) -> None:
             while time.monotonic() < stop_at:
                 try:
-                    status, _ = get(url, EXPLOSIVE, f"127.0.0.{10 + number}")
+                    status, _, _ = get(url, EXPLOSIVE, f"127.0.0.{10 + number}")
                 except OSError as error:
                     status = repr(error)
                 record("runaway", status, (503, 429))
