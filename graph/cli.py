@@ -135,7 +135,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
                        help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
     serve.add_argument("--max-depth", type=int, default=int(os.environ.get("ADEKG_MAX_DEPTH", "128")),
-                       help="deepest bracket nesting a query may have, else 400; 0 for none (env ADEKG_MAX_DEPTH)")
+                       help="deepest bracket nesting a query may have (and 8x as many chain links: UNION, ||, /, ...), "
+                            "else 400; 0 for none (env ADEKG_MAX_DEPTH)")
     synth = command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals")
     synth.add_argument("--reports", type=int, required=True, help="number of cases")
     synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into")
