@@ -121,6 +121,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--write-timeout", type=float, default=float(os.environ.get("ADEKG_WRITE_TIMEOUT", "60")),
                        help="seconds a client may leave its response unread before the connection is closed (env "
                             "ADEKG_WRITE_TIMEOUT)")
+    serve.add_argument("--header-timeout", type=float, default=float(os.environ.get("ADEKG_HEADER_TIMEOUT", "30")),
+                       help="seconds a client may take to send a request's headers, else 408; 0 for none (env "
+                            "ADEKG_HEADER_TIMEOUT)")
     serve.add_argument("--max-body", type=int, default=int(os.environ.get("ADEKG_MAX_BODY", "1000000")),
                        help="largest request body in bytes, else 413 (env ADEKG_MAX_BODY)")
     serve.add_argument("--max-triples", type=int, default=int(os.environ.get("ADEKG_MAX_TRIPLES", "1000000")),
@@ -284,7 +287,7 @@ def run_serve(args, progress) -> int:
     mib = 2**20
     settings = {"front": {"host": args.host, "port": args.port, "max_body": args.max_body,
                           "trust_forwarded": args.trust_forwarded, "max_connections": args.max_connections,
-                          "write_timeout": args.write_timeout},
+                          "write_timeout": args.write_timeout, "header_timeout": args.header_timeout},
                 "pool": {"store_path": store, "config": config, "min_workers": args.workers,
                          "max_workers": max(args.workers, args.max_workers), "timeout": args.timeout,
                          "max_query_memory": args.max_query_memory * mib, "max_total_memory": args.max_total_memory * mib,

@@ -40,7 +40,23 @@ def template_app():
     app = create_app(store=Store(), config=json.loads(config))
     if os.environ.get(STORE_VARIABLE):
         share_union(app.extensions["adekg_limits"].union, os.environ[STORE_VARIABLE])
+    warm_up(app)
     return app
+
+
+def warm_up(app) -> None:
+    """Do here, once, the work every worker would otherwise repeat on its first requests.
+
+    rdflib's SPARQL grammar takes ~50 ms on its first parse (the SERVICE check), and the case documents of /api/
+    list the union view's subjects once per view.
+    """
+    from .linked_data import subjects_under
+    from .query_checks import service_targets
+    service_targets("ASK { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", "http://localhost/")
+    view = app.extensions["adekg_limits"].union.get("view")
+    if view is not None:
+        with app.app_context():
+            subjects_under(view, "https://")
 
 
 def share_union(cache: dict, store_path: str) -> None:

@@ -72,3 +72,9 @@ def test_live_workers_answer_the_union_without_duplicates(quick_store):
             status, _, body, _ = get(base, "/sparql?" + urllib.parse.urlencode({"query": TITLES}))
             assert status == 200, body
             assert len(json.loads(body)["results"]["bindings"]) == 1, body
+
+
+def test_the_template_lists_the_view_subjects_for_the_case_documents(template):
+    cache = template.extensions["adekg_limits"].union
+    assert cache["subjects_of"] is cache["view"]
+    assert "https://w3id.org/adekg/data/000/patient" in cache["subjects"]
