@@ -1,9 +1,9 @@
 """The front of `adekg serve`: an asynchronous HTTP server that never opens the store.
 
 uvicorn (httptools parser, uvloop) waits on sockets for nothing but memory: a request is read completely (headers
-within a time limit, body capped) before it is handed to a query worker (server/pool.py), and the answer is written out at the client's pace
-from memory or from a spool file after the worker is free again, so slow senders and slow readers hold no query
-capacity. Run as `python -m server '<settings as JSON>'` (graph/cli.py does this).
+within a time limit, body capped) before it is handed to a query worker (server/pool.py), and the answer is
+written out at the client's pace from memory or from a spool file after the worker is free again, so slow
+senders and slow readers hold no query capacity. Run as `python -m server '<settings as JSON>'` (graph/cli.py does this).
 """
 from __future__ import annotations
 
@@ -75,15 +75,18 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             self.header_timer = None
 
     def headers_too_slow(self) -> None:
-        """Answer 408 and close (only close if an earlier response on this connection is still being written)."""
+        """Answer 408 and close; while an earlier response on the connection is still being written, wait for it
+        (the write timeout bounds that) so that it is never cut."""
         self.header_timer = None
         if self.transport.is_closing():
             return
-        if self.cycle is None or self.cycle.response_complete:
-            message = f"request headers not received within {self.header_timeout:g} s\n".encode()
-            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                                 b"content-length: " + str(len(message)).encode() + b"\r\nconnection: close\r\n\r\n"
-                                 + message)
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.start_header_timer()
+            return
+        message = f"request headers not received within {self.header_timeout:g} s\n".encode()
+        self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                             b"x-content-type-options: nosniff\r\nconnection: close\r\n"
+                             b"content-length: " + str(len(message)).encode() + b"\r\n\r\n" + message)
         self.transport.close()
 
 

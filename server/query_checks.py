@@ -98,7 +98,7 @@ def nesting_depth(text: str) -> int:
 
 
 def most_chain_links(text: str) -> int:
-    """A quick upper bound of chain_length (~10 us for 2,000 characters): operator and whitespace characters, keywords."""
+    """A quick upper bound of chain_length (~10 us for 2,000 characters): operator and space characters, keywords."""
     data = text.encode("utf-8", "replace")
     lowered = text.lower()
     return len(data) - len(data.translate(None, CHAIN_CHARACTERS)) + sum(map(lowered.count, CHAIN_KEYWORDS)) + 1
