@@ -5,7 +5,7 @@ Usage: .venv/bin/python benchmarks/http_load.py [--seconds 60] [--clients 32] [-
 Mixed clients (each from its own address, 127.0.1.x) send competency questions (expect 200) and bad queries (400/403); runaway clients
 (each from its own address, 127.0.0.10+) send a query that never ends (503 at the timeout, or 429 once their
 budget is spent); slow-header connections (127.0.0.30) send one header line every 5 s and finish their request at
-the end (200); slow readers (127.0.2.x) read a 2.3 MB CSV result at 256 KB/s and compare it with its Content-Length
+the end (200), or get 408 when the front's --header-timeout (30 s) passes first; slow readers (127.0.2.x) read a 2.3 MB CSV result at 256 KB/s and compare it with its Content-Length
 (200 with the whole body, or 503 when the query was stopped at the timeout; never a cut body).
 Reports outcomes, unexpected ones (should be 0), p50/p99 of the good queries, and the peak resident memory summed
 over every server process (RSS, and PSS which counts shared pages once).
@@ -16,6 +16,7 @@ import argparse
 import collections
 import http.client
 import random
+import select
 import socket
 import sys
 import threading
@@ -32,6 +33,7 @@ EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 LARGE = "SELECT * WHERE { ?s ?p ?o }"
 REASON_CHARS = 25  # of a non-200 body, kept in the outcome's label
 STOPPED = "503 " + "query stopped: it ran longer than"[:REASON_CHARS]  # a 503 at the timeout
+HEADER_TIMEOUT = "408 " + "request headers not received within"[:REASON_CHARS]  # the front's --header-timeout
 BAD = [("SELECT ?x WHERE {", 400), ("INSERT DATA { <a:a> <a:a> <a:a> }", 403),
        ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403)]
 
@@ -51,8 +53,8 @@ def memory_mb(pids: list[int]) -> tuple[float, float]:
     return rss / 1024, pss / 1024
 
 
-def get(url: str, query: str, source: str, timeout: float = 60) -> tuple[int, float]:
-    """(status, seconds) of one GET from a local address."""
+def get(url: str, query: str, source: str, timeout: float = 60) -> tuple[int, float, str]:
+    """(status, seconds, start of the body's reason) of one GET from a local address."""
     parts = urllib.parse.urlsplit(url)
     started = time.monotonic()
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(source, 0))
@@ -60,8 +62,8 @@ def get(url: str, query: str, source: str, timeout: float = 60) -> tuple[int, fl
         connection.request("GET", parts.path + "?" + urllib.parse.urlencode({"query": query}),
                            headers={"Accept": "application/sparql-results+json"})
         response = connection.getresponse()
-        response.read()
-        return response.status, time.monotonic() - started
+        body = response.read()
+        return response.status, time.monotonic() - started, body[:REASON_CHARS].decode(errors="replace").strip()
     finally:
         connection.close()
 
@@ -129,15 +131,15 @@ def main() -> None:
                 else:
                     query, expected, label = PROLOGUE + rng.choice(competency), 200, "competency"
                 try:
-                    status, seconds = get(url, query, f"127.0.1.{1 + number}")
+                    status, seconds, reason = get(url, query, f"127.0.1.{1 + number}")
                 except OSError as error:
-                    status, seconds = repr(error), None
-                record(label, status, (expected,), seconds)
+                    status, seconds, reason = repr(error), None, ""
+                record(label, status if status == expected else f"{status} {reason}", (expected,), seconds)
 
         def runaway(number: int) -> None:
             while time.monotonic() < stop_at:
                 try:
-                    status, _ = get(url, EXPLOSIVE, f"127.0.0.{10 + number}")
+                    status, _, _ = get(url, EXPLOSIVE, f"127.0.0.{10 + number}")
                 except OSError as error:
                     status = repr(error)
                 record("runaway", status, (503, 429))
@@ -148,15 +150,19 @@ def main() -> None:
             try:
                 with socket.create_connection((parts.hostname, parts.port), source_address=("127.0.0.30", 0)) as sock:
                     sock.sendall(request_bytes(url, "ASK {}"))
-                    while time.monotonic() < stop_at:
+                    answered = False
+                    while time.monotonic() < stop_at and not answered:
                         time.sleep(min(5, max(0, stop_at - time.monotonic())))
-                        sock.sendall(b"X-Slow: 1\r\n")
-                    sock.sendall(b"\r\n")
+                        answered = bool(select.select([sock], [], [], 0)[0])  # the front's 408 at --header-timeout
+                        if not answered:
+                            sock.sendall(b"X-Slow: 1\r\n")
+                    if not answered:
+                        sock.sendall(b"\r\n")
                     sock.settimeout(30)
                     status, complete = read_response(sock)
-                record("slow-header", status if complete else f"{status} cut", (200,))
+                record("slow-header", status if complete else f"{status} cut", (200, HEADER_TIMEOUT))
             except OSError as error:
-                record("slow-header", repr(error), (200,))
+                record("slow-header", repr(error), (200, HEADER_TIMEOUT))
 
         def slow_reader(number: int) -> None:
             while time.monotonic() < stop_at:

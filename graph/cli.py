@@ -145,6 +145,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--write-timeout", type=float, default=float(os.environ.get("ADEKG_WRITE_TIMEOUT", "60")),
                        help="seconds a client may leave its response unread before the connection is closed (env "
                             "ADEKG_WRITE_TIMEOUT)")
+    serve.add_argument("--header-timeout", type=float, default=float(os.environ.get("ADEKG_HEADER_TIMEOUT", "30")),
+                       help="seconds a client may take to send a request's headers, else 408; 0 for none (env "
+                            "ADEKG_HEADER_TIMEOUT)")
     serve.add_argument("--max-body", type=int, default=int(os.environ.get("ADEKG_MAX_BODY", "1000000")),
                        help="largest request body in bytes, else 413 (env ADEKG_MAX_BODY)")
     serve.add_argument("--max-triples", type=int, default=int(os.environ.get("ADEKG_MAX_TRIPLES", "1000000")),
@@ -159,7 +162,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
                        help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
     serve.add_argument("--max-depth", type=int, default=int(os.environ.get("ADEKG_MAX_DEPTH", "128")),
-                       help="deepest bracket nesting a query may have, else 400; 0 for none (env ADEKG_MAX_DEPTH)")
+                       help="deepest bracket nesting a query may have (and 8x as many chain links: UNION, ||, /, ...), "
+                            "else 400; 0 for none (env ADEKG_MAX_DEPTH)")
     synth = command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals")
     synth.add_argument("--reports", type=int, required=True, help="number of cases")
     synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into")
@@ -317,7 +321,7 @@ def run_serve(args, progress) -> int:
     mib = 2**20
     settings = {"front": {"host": args.host, "port": args.port, "max_body": args.max_body,
                           "trust_forwarded": args.trust_forwarded, "max_connections": args.max_connections,
-                          "write_timeout": args.write_timeout},
+                          "write_timeout": args.write_timeout, "header_timeout": args.header_timeout},
                 "pool": {"store_path": store, "config": config, "min_workers": args.workers,
                          "max_workers": max(args.workers, args.max_workers), "timeout": args.timeout,
                          "max_query_memory": args.max_query_memory * mib, "max_total_memory": args.max_total_memory * mib,

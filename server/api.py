@@ -21,6 +21,7 @@ INTEGERS = {XSD + name for name in ("integer", "int", "long", "short", "byte", "
                                     "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt",
                                     "unsignedLong", "unsignedShort", "unsignedByte")}
 NUMBERS = {XSD + "decimal", XSD + "double", XSD + "float"}
+NUMERIC = frozenset(INTEGERS | NUMBERS)
 # Datatypes JSON represents natively (or as a plain string); any other is kept by a coercion in the context.
 NATIVE = INTEGERS | NUMBERS | {XSD + "boolean", XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 EVIDENCE = "https://w3id.org/adekg/ontology/hasEvidence"
@@ -107,7 +108,7 @@ def literal_value(literal: Literal):
 def value_order(link: tuple[str, object]) -> tuple:
     """Sort key of a (property, value) pair: by property, then numbers by value and anything else by its text."""
     predicate, value = link
-    if isinstance(value, Literal) and value.datatype is not None and value.datatype.value in INTEGERS | NUMBERS:
+    if isinstance(value, Literal) and value.datatype is not None and value.datatype.value in NUMERIC:
         try:
             return predicate, 0, float(value.value), ""
         except ValueError:
@@ -127,10 +128,10 @@ class Builder:
         self.namer, self.classes, self.functional = namer, classes, functional
         self.outgoing: dict = defaultdict(list)
         self.incoming: dict = defaultdict(list)
-        for triple in triples:
-            self.outgoing[triple.subject].append((triple.predicate.value, triple.object))
-            if not isinstance(triple.object, Literal) and triple.predicate.value != RDF_TYPE:
-                self.incoming[triple.object].append((triple.predicate.value, triple.subject))
+        for subject, predicate, value in ((t.subject, t.predicate.value, t.object) for t in triples):
+            self.outgoing[subject].append((predicate, value))
+            if predicate != RDF_TYPE and not isinstance(value, Literal):
+                self.incoming[value].append((predicate, subject))
         for links in self.outgoing.values():
             links.sort(key=value_order)  # the same document whatever order the store returns statements in
         self.placed: set = set()

@@ -1,9 +1,9 @@
 """The front of `adekg serve`: an asynchronous HTTP server that never opens the store.
 
-uvicorn (httptools parser, uvloop) waits on sockets for nothing but memory: a request is read completely (body
-capped) before it is handed to a query worker (server/pool.py), and the answer is written out at the client's pace
-from memory or from a spool file after the worker is free again, so slow senders and slow readers hold no query
-capacity. Run as `python -m server '<settings as JSON>'` (graph/cli.py does this).
+uvicorn (httptools parser, uvloop) waits on sockets for nothing but memory: a request is read completely (headers
+within a time limit, body capped) before it is handed to a query worker (server/pool.py), and the answer is
+written out at the client's pace from memory or from a spool file after the worker is free again, so slow
+senders and slow readers hold no query capacity. Run as `python -m server '<settings as JSON>'` (graph/cli.py does this).
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, fields
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .pool import Pool, PoolSettings, Reply, plain
 
@@ -30,7 +32,67 @@ class FrontSettings:
     trust_forwarded: bool = False        # take the client address from X-Forwarded-For (behind a proxy)
     max_connections: int = 500
     write_timeout: float = 60.0          # seconds a client may leave a response unread before it is dropped
+    header_timeout: float = 30.0         # seconds a client may take to send a request's line and headers (408)
     keep_alive: int = 5
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with a time limit on receiving each request's line and headers (uvicorn has none).
+
+    The clock starts when the connection opens (or, on a kept-alive connection, when the next request's first
+    byte arrives) and stops when the headers are complete; past header_timeout the client gets 408 and the
+    connection is closed, so trickling headers (slowloris) cannot hold connection slots for ever.
+    """
+
+    header_timeout = 30.0  # replaced per server by with_header_timeout()
+    header_timer = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.start_header_timer()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.start_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self.stop_header_timer()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc) -> None:
+        self.stop_header_timer()
+        super().connection_lost(exc)
+
+    def start_header_timer(self) -> None:
+        """Start the clock of this request's headers, unless it runs already."""
+        if self.header_timer is None and self.header_timeout > 0:
+            self.header_timer = self.loop.call_later(self.header_timeout, self.headers_too_slow)
+
+    def stop_header_timer(self) -> None:
+        """The headers are complete (or the connection is gone)."""
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
+
+    def headers_too_slow(self) -> None:
+        """Answer 408 and close; while an earlier response on the connection is still being written, wait for it
+        (the write timeout bounds that) so that it is never cut."""
+        self.header_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.start_header_timer()
+            return
+        message = f"request headers not received within {self.header_timeout:g} s\n".encode()
+        self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                             b"x-content-type-options: nosniff\r\nconnection: close\r\n"
+                             b"content-length: " + str(len(message)).encode() + b"\r\n\r\n" + message)
+        self.transport.close()
+
+
+def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
+    """The protocol class for a server whose header timeout is seconds (0: none)."""
+    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": seconds})
 
 
 class ClientGone(Exception):
@@ -159,7 +221,8 @@ def main(argv: list[str]) -> int:
     settings = json.loads(argv[0])
     front = FrontSettings(**settings["front"])
     pool = PoolSettings(**{f.name: settings["pool"][f.name] for f in fields(PoolSettings) if f.name in settings["pool"]})
-    config = uvicorn.Config(Front(front, pool), host=front.host, port=front.port, http="httptools", loop="uvloop",
+    config = uvicorn.Config(Front(front, pool), host=front.host, port=front.port,
+                            http=with_header_timeout(front.header_timeout), loop="uvloop",
                             lifespan="on", access_log=False, log_level="warning", server_header=False,
                             limit_concurrency=front.max_connections, timeout_keep_alive=front.keep_alive,
                             timeout_graceful_shutdown=5)

@@ -1,6 +1,7 @@
 """Linked Data: entity IRIs under the IRI base answer 303 to a description document; graphs and app documents."""
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from pathlib import Path
@@ -139,24 +140,46 @@ def entity_statements(store, iri: str) -> list[Triple]:
 def case_statements(store, iri_base: str, document: str) -> list[Triple]:
     """The case document: every triple whose subject is data:<doc> or an IRI under data:<doc>/, and its evidence."""
     root = iri_base + "data/" + document
-    query = current_app.extensions["adekg_ld_queries"]["case-statements"]
-    # The in-memory union view (its default graph) scans about five times faster than the store's union.
     view = union_view(store, current_app.extensions["adekg_limits"].union)
-    # No view for a large or an external store: query its own union.
-    target, union = (view, {}) if view is not None else (store, {"use_default_graph_as_union": True})
-    rows = target.query(query, substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")},
-                        **union)
-    triples = [Triple(row["s"], row["p"], row["o"]) for row in rows]
+    if view is not None:  # the subjects under root/ from the view's sorted subjects, then each one's triples
+        subjects = [NamedNode(root)] + [NamedNode(iri) for iri in subjects_under(view, root + "/")]
+        triples = [Triple(q.subject, q.predicate, q.object) for subject in subjects
+                   for q in view.quads_for_pattern(subject, None, None, None)]
+        store = view
+    else:
+        query = current_app.extensions["adekg_ld_queries"]["case-statements"]
+        rows = store.query(query, use_default_graph_as_union=True,
+                           substitutions={Variable("root"): NamedNode(root), Variable("prefix"): Literal(root + "/")})
+        triples = [Triple(row["s"], row["p"], row["o"]) for row in rows]
     described = {triple.subject for triple in triples}
     quoted_elsewhere = list(dict.fromkeys(t.object for t in triples if t.predicate == HAS_EVIDENCE
                                           and t.object not in described))
     return list(dict.fromkeys(triples + quote_triples(store, quoted_elsewhere, described)))
 
 
+def subjects_under(view, prefix: str) -> list[str]:
+    """The IRIs of the view's subjects that start with prefix (its sorted subjects are listed once per view)."""
+    cache = current_app.extensions["adekg_limits"].union
+    if cache.get("subjects_of") is not view:
+        rows = view.query(current_app.extensions["adekg_ld_queries"]["subjects"])
+        cache.update(subjects_of=view, subjects=sorted(row["s"].value for row in rows))
+    subjects = cache["subjects"]
+    start = bisect.bisect_left(subjects, prefix)
+    end = bisect.bisect_left(subjects, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    return subjects[start:end]
+
+
+def statement_source(store):
+    """Where to read statements: the union view (in memory, each triple once), else the store itself."""
+    view = union_view(store, current_app.extensions["adekg_limits"].union)
+    return store if view is None else view
+
+
 def drug_statements(store, iri_base: str, key: str) -> list[Triple]:
     """The drug document: the drug, nodes linking to it, class-level risks naming it, mechanisms, evidence."""
     drug = NamedNode(iri_base + "drug/" + key)
-    linking = list(dict.fromkeys(q.subject for q in store.quads_for_pattern(None, None, drug, None)
+    source = statement_source(store)
+    linking = list(dict.fromkeys(q.subject for q in source.quads_for_pattern(None, None, drug, None)
                                  if isinstance(q.subject, NamedNode) and q.subject != drug))
     risks = current_app.extensions["adekg_ld_queries"]["drug-risks"]
     linking += [row["risk"] for row in store.query(risks, use_default_graph_as_union=True,
@@ -165,10 +188,10 @@ def drug_statements(store, iri_base: str, key: str) -> list[Triple]:
     mechanism_base = iri_base + "mechanism/"
     subjects = [drug, *linking]
     seen: set = set()
-    triples = with_evidence(store, subjects, seen)
+    triples = with_evidence(source, subjects, seen)
     mechanisms = list(dict.fromkeys(t.object for t in triples if isinstance(t.object, NamedNode)
                                     and t.object.value.startswith(mechanism_base)))
-    return list(dict.fromkeys(triples + with_evidence(store, mechanisms, seen)))
+    return list(dict.fromkeys(triples + with_evidence(source, mechanisms, seen)))
 
 
 def served_context_url() -> str:

@@ -371,8 +371,9 @@ class Pool:
             process = self.context.Process(target=worker_module.main, daemon=True,
                                            args=(theirs, settings.store_path, settings.config, settings.spool_dir,
                                                  settings.inline_limit))
-            # Read by the fork server's preload (it starts with the first worker) to build the app once.
+            # Read by the fork server's preload (it starts with the first worker) to build the app and union view once.
             os.environ[worker_module.CONFIG_VARIABLE] = json.dumps(settings.config)
+            os.environ[worker_module.STORE_VARIABLE] = settings.store_path
             await asyncio.get_running_loop().run_in_executor(self.starter, process.start)
             theirs.close()
             reader, writer = await asyncio.open_connection(sock=ours, limit=2**16)

@@ -20,6 +20,11 @@ __all__ = ["Refused", "check_query", "check_depth", "check_form_encoding", "is_u
            "service_targets", "decoded"]
 
 MAX_DEPTH = 128  # the default of ADEKG_MAX_DEPTH; a hand-written query rarely nests 20 deep
+# A chain of n members (A UNION B UNION ..., a || b || ..., p/q/..., triple patterns, a collection) becomes a tree
+# n levels deep in the engine, which recurses on it: ~2,500 MINUS, ~4,000 collection items, ~6,400 UNION or
+# BIND, ~9,200 `!` or `||` end the process (pyoxigraph 0.5.13, 8 MiB stack). Chains may hold this many times
+# the bracket limit (a chain link costs the engine far less stack than a bracket level).
+CHAIN_PER_DEPTH = 8
 # rdflib's parser is slow (~30 ms for a short query) and recursive; past this length a query naming SERVICE is refused.
 SERVICE_CHECK_MAX_CHARS = 20_000
 # \uXXXX and \UXXXXXXXX are replaced before parsing, anywhere in the text (SPARQL 1.1 section 19.2), as Oxigraph does.
@@ -32,6 +37,13 @@ STRINGS_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\
                               r'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\'|#[^\n\r]*|\\[^\n\r]', re.DOTALL)
 IRI_LIKE = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 OPENERS = re.compile(r"[{(\[]")
+# What joins two members of a chain: the keywords that combine groups, and every operator and separator.
+CHAIN_LINKS = re.compile(r"(?<![\w:?$])(?:UNION|MINUS|OPTIONAL|FILTER|BIND|GRAPH|SERVICE|EXISTS)(?![\w:\-])"
+                         r"|\|\||&&|[!<>]=?|[=+*/|^.;,]|(?<![\w:])-", re.IGNORECASE)
+CHAIN_CHARACTERS = b"|&!<>=+*/^.;,- \t\r\n"  # operators, and whitespace (at most one per list item)
+CHAIN_KEYWORDS = ("union", "minus", "optional", "filter", "bind", "graph", "service", "exists")
+# The items of a parenthesised list without commas (an RDF collection, or a VALUES row): each one a link.
+COLLECTION = re.compile(r"\(([^(),{}\[\]]*)\)")
 BRACKETS = re.compile(r"[{}()\[\]]")
 # The prologue (PREFIX/BASE/VERSION declarations, comments, whitespace) and then an update's first keyword.
 UPDATE = re.compile(r'(?:\s+|#[^\n\r]*+|[Pp][Rr][Ee][Ff][Ii][Xx]\s*[^\s:<]*:\s*<[^<>"{}|^`\\\x00-\x20]*>'
@@ -85,14 +97,47 @@ def nesting_depth(text: str) -> int:
     return max(bracket_depth(code), bracket_depth(with_iris))
 
 
+def most_chain_links(text: str) -> int:
+    """A quick upper bound of chain_length (~10 us for 2,000 characters): operator and space characters, keywords."""
+    data = text.encode("utf-8", "replace")
+    lowered = text.lower()
+    return len(data) - len(data.translate(None, CHAIN_CHARACTERS)) + sum(map(lowered.count, CHAIN_KEYWORDS)) + 1
+
+
+def chain_length(text: str) -> int:
+    """An upper bound of how many members the query's chains hold together, outside strings and comments.
+
+    Counted on the reading where what looks like an IRI is an IRI, plus the links inside the longest such run
+    (read as code it could hide a chain; runs do not nest, so only one of them can lie on a path of the tree).
+    """
+    code = STRINGS_COMMENTS.sub(" ", IRI_LIKE.sub(" ", text))
+    links = len(CHAIN_LINKS.findall(code))
+    for group in COLLECTION.findall(code):  # items beyond those an expression's operators already counted
+        links += max(0, len(group.split()) - 2 * len(CHAIN_LINKS.findall(group)) - 1)
+    hidden = max((len(CHAIN_LINKS.findall(iri.group()[1:-1])) for iri in IRI_LIKE.finditer(text)), default=0)
+    return links + hidden
+
+
 def check_depth(query: str, limit: int) -> None:
-    """Refuse (400) a query nested deeper than limit brackets, before any parser recurses into it."""
-    if limit <= 0 or query.count("{") + query.count("(") + query.count("[") <= limit:  # too few to nest deeper
+    """Refuse (400) a query nested deeper than limit brackets, or chaining more than CHAIN_PER_DEPTH times limit
+    members, before any parser recurses into it."""
+    if limit <= 0:
         return
-    depth = nesting_depth(decoded(query))
-    if depth > limit:
-        raise Refused(400, f"the query nests {depth} levels of brackets ({{ }}, ( ), [ ]); the limit is {limit} "
-                           "(ADEKG_MAX_DEPTH)")
+    text = None
+    if query.count("{") + query.count("(") + query.count("[") > limit:  # else too few to nest deeper
+        text = decoded(query)
+        depth = nesting_depth(text)
+        if depth > limit:
+            raise Refused(400, f"the query nests {depth} levels of brackets ({{ }}, ( ), [ ]); the limit is "
+                               f"{limit} (ADEKG_MAX_DEPTH)")
+    chain_limit = CHAIN_PER_DEPTH * limit
+    text = text if text is not None else decoded(query)
+    if len(text) > chain_limit and most_chain_links(text) > chain_limit:  # else too short to hold a longer chain
+        chain = chain_length(text)
+        if chain > chain_limit:
+            raise Refused(400, f"the query chains {chain} operators, separators or list items (UNION, MINUS, "
+                               f"||, /, ., ...); the limit is {chain_limit} ({CHAIN_PER_DEPTH} x ADEKG_MAX_DEPTH); "
+                               "use VALUES for long lists of terms")
 
 
 def is_update(query: str) -> bool:

@@ -1,12 +1,12 @@
 """Evaluate a query and serialise its results, in the negotiated format, into a size-capped spool."""
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import tempfile
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 from pyoxigraph import DefaultGraph, QueryBoolean, QuerySolutions, RdfFormat, Store, serialize
 
@@ -84,37 +84,44 @@ def names_its_dataset(query: str) -> bool:
     return "from" in query.lower() and DATASET_CLAUSE.search(blank_out(query)) is not None
 
 
-def union_view(store, cache: dict) -> Store:
-    """An in-memory store whose default graph is the set union of the store's named graphs.
+def union_view(store, cache: dict) -> Store | None:
+    """An in-memory store whose default graph is the set union of the store's named graphs (None if too large).
 
     pyoxigraph's `use_default_graph_as_union` answers a triple once per graph holding it, but SPARQL's default
-    graph is an RDF merge (a set). Made once per store and process (about 0.3 s of CPU for 15,000 quads).
+    graph is an RDF merge (a set). Made once per store (about 0.3 s of CPU for 16,000 quads): under `adekg serve`
+    the fork server makes it once per generation and every worker shares it (server/worker.py, `adopt_union`).
     """
     if cache.get("store") is not store:
-        if not small_enough(store):
-            cache.update(store=store, view=None)
-            return None
-        view = Store()
-        union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-        view.bulk_load(serialize(union, format=RdfFormat.N_TRIPLES), RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
-        cache.update(store=store, view=view)
+        data = union_ntriples(store)
+        cache.update(store=store, view=None if data is None else union_store(data))
     return cache["view"]
 
 
 UNION_VIEW_MAX_QUADS = 300_000
+QUERIES = Path(__file__).resolve().parent / "queries"
 
 
-def small_enough(store) -> bool:
-    """Whether a store is small enough to copy into a deduplicated union view (the seeds are ~20,000 quads).
+def union_ntriples(store) -> bytes | None:
+    """The deduplicated union of the store's graphs as N-Triples, or None for a store too large to copy.
 
-    A store with imported spontaneous reports holds millions of quads: each worker copying them would
+    A store with imported spontaneous reports holds millions of quads: copying them into every worker would
     exhaust its memory limit, so such stores are queried with pyoxigraph's own union (docs/endpoint.md).
     An external store (server/remote.py) answers with its own union.
     """
     if getattr(store, "answers_its_own_union", False):
-        return False
-    quads = store.quads_for_pattern(None, None, None, None)
-    return sum(1 for _ in itertools.islice(quads, UNION_VIEW_MAX_QUADS + 1)) <= UNION_VIEW_MAX_QUADS
+        return None
+    count = (QUERIES / "union-size.rq").read_text(encoding="utf-8").replace("BOUND", str(UNION_VIEW_MAX_QUADS + 1))
+    if int(next(iter(store.query(count)))["quads"].value) > UNION_VIEW_MAX_QUADS:
+        return None
+    union = store.query((QUERIES / "union-copy.rq").read_text(encoding="utf-8"), use_default_graph_as_union=True)
+    return serialize(union, format=RdfFormat.N_TRIPLES)
+
+
+def union_store(ntriples: bytes) -> Store:
+    """An in-memory store holding these N-Triples in its default graph."""
+    view = Store()
+    view.bulk_load(ntriples, RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
+    return view
 
 
 def prepare(store, limits: Limits) -> None:

@@ -21,13 +21,15 @@ from urllib.parse import unquote_to_bytes
 
 FRAME = struct.Struct("!Q")
 CONFIG_VARIABLE = "ADEKG_WORKER_CONFIG"  # set by the pool before its fork server starts, so the app is built there
+STORE_VARIABLE = "ADEKG_WORKER_STORE"    # likewise: the store path whose union view the fork server makes
 
 
 def template_app():
     """The Flask app built once in the fork server (compiling its routes takes ~0.2 s), or None.
 
-    It is created on an empty in-memory store (creating it evaluates nothing); each forked worker puts its own
-    store in before answering, so a new worker costs a fork and opening the store.
+    It is created on an empty in-memory store (creating it evaluates nothing) with the union view of the store's
+    current generation; each forked worker puts its own store in before answering and shares that view, so a new
+    worker costs a fork and opening the store.
     """
     config = os.environ.get(CONFIG_VARIABLE)
     if config is None:
@@ -35,7 +37,70 @@ def template_app():
     from pyoxigraph import Store
 
     from . import create_app
-    return create_app(store=Store(), config=json.loads(config))
+    app = create_app(store=Store(), config=json.loads(config))
+    from .remote import is_remote
+    if os.environ.get(STORE_VARIABLE) and not is_remote(os.environ[STORE_VARIABLE]):  # an external store has its own
+        share_union(app.extensions["adekg_limits"].union, os.environ[STORE_VARIABLE])
+    warm_up(app)
+    return app
+
+
+def warm_up(app) -> None:
+    """Do here, once, the work every worker would otherwise repeat on its first requests.
+
+    rdflib's SPARQL grammar takes ~50 ms on its first parse (the SERVICE check), and the case documents of /api/
+    list the union view's subjects once per view.
+    """
+    from .linked_data import subjects_under
+    from .query_checks import service_targets
+    service_targets("ASK { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", "http://localhost/")
+    view = app.extensions["adekg_limits"].union.get("view")
+    if view is not None:
+        with app.app_context():
+            subjects_under(view, "https://")
+
+
+def share_union(cache: dict, store_path: str) -> None:
+    """Put the union view of the current generation in cache, read by a short-lived child process.
+
+    The child opens the store so that this process never does: RocksDB leaves threads behind even once closed,
+    and a process with threads cannot be forked safely; the child's end also releases the generation's lock.
+    If it fails, cache stays as it was and every worker makes its own view.
+    """
+    from .generation import open_reader
+    from .results import union_ntriples, union_store
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(readable)
+            reader = open_reader(Path(store_path))
+            with os.fdopen(writable, "wb") as out:
+                pickle.dump((str(reader.generation), union_ntriples(reader.store)), out)
+        except BaseException:  # noqa: BLE001 - the parent sees an empty pipe; the reason goes to stderr
+            traceback.print_exc()
+        finally:
+            os._exit(0)
+    os.close(writable)
+    with os.fdopen(readable, "rb") as source:
+        payload = source.read()
+    os.waitpid(pid, 0)
+    if payload:
+        generation, data = pickle.loads(payload)  # noqa: S301 - written by our own child just above
+        cache.update(store=None, generation=generation, view=None if data is None else union_store(data))
+
+
+def adopt_union(cache: dict, reader) -> None:
+    """Use the fork server's union view if it was made from this worker's generation, else make one now.
+
+    Made before the worker says it is ready, so that no query waits for it and its memory counts in the worker's
+    base size rather than as a query's growth.
+    """
+    from .results import union_view
+    if cache.get("generation") == str(reader.generation):
+        cache["store"] = reader.store
+    else:
+        union_view(reader.store, cache)
 
 
 TEMPLATE = template_app()
@@ -136,6 +201,7 @@ def main(channel: socket.socket, store_path: str, config: dict, spool_dir: str, 
         if TEMPLATE is not None and json.loads(os.environ[CONFIG_VARIABLE]) == config:
             app = TEMPLATE
             app.extensions["adekg_store"], app.extensions["adekg_build"] = reader.store, build_id(reader.generation)
+            adopt_union(app.extensions["adekg_limits"].union, reader)
         else:
             app = create_app(store=reader.store, config={**config, "ADEKG_BUILD_ID": build_id(reader.generation)})
     except Exception as error:  # noqa: BLE001 - reported to the front as a one-line reason

@@ -243,7 +243,7 @@ def test_nesting_depth_reads_strings_comments_and_iris(text, depth):
 
 def test_depth_check_costs_nothing_for_few_brackets():
     from server.query_checks import Refused, check_depth
-    check_depth("SELECT * WHERE { " + "?s ?p ?o . " * 10_000 + "}", 128)  # one opener: not measured
+    check_depth("SELECT * WHERE { VALUES ?x { " + "1 " * 10_000 + "} }", 128)  # two openers: depth not measured
     with pytest.raises(Refused):
         check_depth("ASK " + "{" * 129 + "}" * 129, 128)
 
