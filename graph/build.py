@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import rdflib
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 
 from . import __version__
 from .errors import StoreError, raise_all
