@@ -101,8 +101,9 @@ def main() -> None:
             warm = timed_build(Path(scratch) / "warm" / "store", cache)
             print(f"whole build of the seeds (adekg build -q, new process): cold HermiT cache {cold:.1f} s, "
                   f"warm {warm:.1f} s")
+        verdict = classify(args.ontology, cache)  # computed here unless the whole builds above filled the cache
         started = time.perf_counter()
-        verdict = classify(args.ontology, cache)
+        classify(args.ontology, cache)
         print(f"HermiT on the ontology: {verdict.hermit_seconds:.1f} s when computed, "
               f"{time.perf_counter() - started:.3f} s from the cache")
 

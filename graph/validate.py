@@ -20,14 +20,14 @@ def load_shapes(ontology_dir: Path) -> rdflib.Graph:
     return rdflib.Graph().parse(path, format="turtle")
 
 
-def shape_violations(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[str]:
-    """Return one readable line per SHACL violation (empty when the data conforms)."""
-    # The ontology is added to the data so sh:class sees the types of drug, test and mechanism individuals.
-    conforms, report, _ = pyshacl.validate(data + ontology, shacl_graph=shapes, inference="none",
+def shape_results(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[tuple[rdflib.term.Node, str]]:
+    """(focus node, readable line) for each SHACL violation of the data (empty when it conforms)."""
+    # The ontology is mixed into (a copy of) the data so sh:class sees the types of drug, test and mechanism individuals.
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
                                            allow_warnings=True)
     if conforms:
         return []
-    lines = []
+    results = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
         if report.value(result, SH.resultSeverity) != SH.Violation:
             continue
@@ -36,8 +36,13 @@ def shape_violations(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.
         message = report.value(result, SH.resultMessage)
         value = report.value(result, SH.value)
         line = f"{focus.n3()}: {path.n3() if path is not None else '(node)'}: {message}"
-        lines.append(line + (f" (value {value.n3()})" if value is not None else ""))
-    return sorted(lines)
+        results.append((focus, line + (f" (value {value.n3()})" if value is not None else "")))
+    return sorted(results, key=lambda result: result[1])
+
+
+def shape_violations(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[str]:
+    """Return one readable line per SHACL violation (empty when the data conforms)."""
+    return [line for _, line in shape_results(data, ontology, shapes)]
 
 
 def check_shapes(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph, name: str) -> None:
@@ -49,3 +54,15 @@ def shape_problems(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Gr
                    name: str) -> list[ValidationError]:
     """One ValidationError per SHACL violation of a graph, naming the record it was mapped from."""
     return [ValidationError(f"SHACL violation: {line}", file=name) for line in shape_violations(data, ontology, shapes)]
+
+
+def owned_shape_problems(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph,
+                         owners: dict[str, list[str]], fallback: str) -> list[ValidationError]:
+    """Validate several records' graphs in one run; each violation names the records its focus node belongs to.
+
+    owners maps a node's IRI to the record names whose graphs describe it; a node no record describes (an
+    ontology individual) is reported against `fallback`.
+    """
+    return [ValidationError(f"SHACL violation: {line}", file=name)
+            for focus, line in shape_results(data, ontology, shapes)
+            for name in owners.get(str(focus), [fallback])]
