@@ -29,7 +29,7 @@ from .store import (INPUTS, build_lock, bulk_write, carry_graphs, current_genera
                     new_generation, open_store, publish)
 from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
                     RULES_GRAPH, XSD, source_graph)
-from .units import declared_test_kinds, unit_problems
+from .units import UnitFacts, declared_test_kinds, unit_problems
 from .validate import SHAPES_FILE, load_shapes, owned_shape_problems
 
 ONTOLOGY_FILE = "adekg.owl"
@@ -100,9 +100,11 @@ class CheckedCase:
     quads: list[Quad] = dataclasses.field(default_factory=list)
 
 
-def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress,
-                  max_record_bytes: int = MAX_RECORD_BYTES) -> tuple[list[CheckedCase], rdflib.Graph]:
+def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress, max_record_bytes: int = MAX_RECORD_BYTES,
+                  cache_dir: Path | None = None) -> tuple[list[CheckedCase], rdflib.Graph]:
     """Run the stages up to and including SHACL validation; return the mapped cases and the ontology.
+
+    cache_dir (the build's reasoner cache) also keeps what the unit checks learnt of each unit code.
 
     Every problem of every stage is collected and raised together (as Problems) at the end; a record with
     a problem in an early stage is not mapped, so its SHACL violations show once that problem is fixed.
@@ -119,9 +121,10 @@ def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress,
 
     started = progress.begin("check", "quotes, units and identifiers")
     cases, quote_count, check_errors = [], 0, []
+    unit_facts = UnitFacts(cache_dir)
     for record in records:
         matches, quote_errors = locate_quotes(record)
-        units, unit_errors = unit_problems(record, test_kinds)
+        units, unit_errors = unit_problems(record, test_kinds, unit_facts)
         identifiers, identifier_errors = identifier_problems(record, declared)
         record_errors = quote_errors + unit_errors + identifier_errors
         quote_count += len(matches)
@@ -130,6 +133,7 @@ def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress,
         check_errors += record_errors
         if not record_errors and not record.problems:
             cases.append(CheckedCase(record, matches))
+    unit_facts.save()
     progress.stage("check", f"{quote_count} distinct quotes found in their texts; units and identifiers "
                    + (f"checked{problem_count(check_errors)}" if check_errors else "known"), started)
     errors += check_errors
@@ -213,7 +217,7 @@ def build(store_path: Path, seeds_dir: Path, ontology_dir: Path, progress: Progr
     """
     build_started = datetime.datetime.now(datetime.timezone.utc)
     inputs = input_hashes(seeds_dir, ontology_dir)
-    cases, _ = check_and_map(seeds_dir, ontology_dir, progress, max_record_bytes)
+    cases, _ = check_and_map(seeds_dir, ontology_dir, progress, max_record_bytes, reasoner_cache)
     documents = list(ontology_documents(ontology_dir))
     provenance = list(provenance_quads(cases, ontology_dir, build_started))
     quads = [quad for case in cases for quad in case.quads] + provenance
