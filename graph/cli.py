@@ -20,6 +20,7 @@ from .records import MAX_RECORD_BYTES
 from .store import EXPORT_FORMATS, export, open_store, write_results
 from .store import run_query as evaluate
 from .terms import CURIE_FIELDS, KEY_FIELDS, KEY_KINDS, record_terms, resolve_kind, term_kinds
+from .union import dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -261,7 +262,8 @@ def run_query(args, progress) -> int:
             text = Path(text[1:]).read_text(encoding="utf-8")
         except OSError as error:
             raise StoreError(f"cannot read query file ({error.strerror})", file=text[1:]) from None
-    results = evaluate(open_store(args.store), text)
+    target, union = dataset(open_store(args.store), text)  # the endpoint's dataset: FROM, else the union as a set
+    results = evaluate(target, text, union)
     write_results(results, sys.stdout.buffer, args.format)
     sys.stdout.buffer.flush()
     return 0

@@ -14,21 +14,22 @@ SCHEMA_FILE = "record.schema.yaml"
 MAX_RECORD_BYTES = 4 * 2**20  # default of --max-record-bytes: the seed records are ~100 KB each
 
 
-class NoAliasLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses anchors and aliases while composing, before any node is repeated."""
+# libyaml's loader when PyYAML has it (parses the ~100 KB records ~10x faster than the pure-Python one).
+FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent, index):
-        """Compose one node, refusing an alias (*name) or an anchor (&name) with its place."""
-        event = self.peek_event()
+
+def refuse_aliases(source: str) -> None:
+    """Raise on the first anchor (&name) or alias (*name), found while parsing, before any node is composed."""
+    for event in yaml.parse(source, Loader=FastLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.YAMLError(f"anchors and aliases (&name, *name) are refused; one at line "
                                  f"{event.start_mark.line + 1}, column {event.start_mark.column + 1}")
-        return super().compose_node(parent, index)
 
 
 def parse_yaml(source: str):
     """Parse one YAML document without aliases; return its data and its composed node tree."""
-    loader = NoAliasLoader(source)
+    refuse_aliases(source)
+    loader = FastLoader(source)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node

@@ -291,10 +291,10 @@ def syntax_problem(query: str, error: SyntaxError) -> str:
     return f"{problem} (parser: {detail})"
 
 
-def run_query(store: Store, query: str):
-    """Evaluate a SPARQL query over the union of all named graphs."""
+def run_query(store: Store, query: str, union: bool = True):
+    """Evaluate a SPARQL query over the union of all named graphs (or, with union=False, the store's own dataset)."""
     try:
-        return store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
+        return store.query(query, use_default_graph_as_union=union, prefixes=PREFIXES)
     except SyntaxError as error:
         raise StoreError(f"malformed query: {syntax_problem(query, error)}") from None
     except OSError as error:

@@ -70,13 +70,18 @@ def live_server(store: Path, *flags: str, start_timeout: float = 60):
             raise RuntimeError(f"adekg serve did not answer within {start_timeout} s")
         yield base, process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
         log.close()
+
+
+def stop_group(process: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM the group of a process started in its own session; SIGKILL it if it outlives the grace period."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def sparql_json(base: str, query: str) -> dict:

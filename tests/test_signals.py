@@ -12,7 +12,7 @@ from graph.faers_synth import ontology_drug_keys, synthesize
 from graph.signals import Counts, Thresholds, compute_signals, count_reports, statistics
 
 from .conftest import ONTOLOGY
-from .test_faers import plain_store, writable_copy  # noqa: F401  (fixture)
+from .test_faers import writable_copy
 
 DRUG = "https://w3id.org/adekg/drug/"
 
