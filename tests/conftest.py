@@ -1,16 +1,19 @@
-"""Shared fixtures: a store built once from the project's seeds, and scratch copies of the inputs."""
+"""Shared fixtures: stores built once per test run from the project's seeds, and scratch copies of the inputs."""
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
 from graph.build import Progress, build
+from graph.hermit import Terminology, classify
 from graph.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +30,8 @@ def reasoner_cache(pytestconfig, tmp_path_factory) -> Path:
     reasoning at most once, and not at all when the ontology did not change since the last run.
     """
     cache = getattr(pytestconfig, "cache", None)
-    folder = Path(cache.mkdir("adekg-reasoner")) if cache is not None else tmp_path_factory.mktemp("reasoner")
+    folder = Path(cache.mkdir("adekg-reasoner")) if cache is not None else \
+        once_per_run(tmp_path_factory, "reasoner", lambda folder: None)
     previous = os.environ.get("ADEKG_REASONER_CACHE")
     os.environ["ADEKG_REASONER_CACHE"] = str(folder)
     yield folder
@@ -37,12 +41,54 @@ def reasoner_cache(pytestconfig, tmp_path_factory) -> Path:
         os.environ["ADEKG_REASONER_CACHE"] = previous
 
 
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder `make` fills once per test run, shared by every pytest-xdist worker (whichever comes first makes it).
+
+    Tests only read what it holds; a test that changes a store works on a `store_copy` of it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, shared by the workers' own ones
+    target, done = base / name, base / f"{name}.done"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait here until it is made
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            make(target)
+            done.touch()
+    return target
+
+
+def store_copy(store_path: Path, target: Path) -> Path:
+    """A private copy of a built store (its generation folders and `current` link) that a test may change."""
+    shutil.copytree(store_path, target, symlinks=True)
+    return target
+
+
 @pytest.fixture(scope="session")
-def built_store(tmp_path_factory, reasoner_cache) -> Path:
-    """The project's seeds built once into a temporary store."""
-    store_path = tmp_path_factory.mktemp("built") / "store"
-    build(store_path, SEEDS, ONTOLOGY, Progress(0), reasoner_cache=reasoner_cache)
-    return store_path
+def hermit_terminology(tmp_path_factory, reasoner_cache) -> Terminology:
+    """HermiT's verdict on the ontology, put in the suite's cache once per run (so workers never run Java twice)."""
+    once_per_run(tmp_path_factory, "hermit", lambda folder: classify(ONTOLOGY, reasoner_cache))
+    return classify(ONTOLOGY, reasoner_cache)
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory, reasoner_cache, hermit_terminology) -> Path:
+    """The project's seeds built with reasoning, once per test run; read-only (copy it with store_copy to change it)."""
+    return once_per_run(tmp_path_factory, "built",
+                        lambda folder: build(folder / "store", SEEDS, ONTOLOGY, Progress(0),
+                                             reasoner_cache=reasoner_cache)) / "store"
+
+
+@pytest.fixture(scope="session")
+def plain_store(tmp_path_factory) -> Path:
+    """The project's seeds built without reasoning, once per test run; read-only (copy it with store_copy to change it).
+
+    For tests whose subject (serving, documents, exports, imports) does not depend on the inferences.
+    """
+    return once_per_run(tmp_path_factory, "plain",
+                        lambda folder: build(folder / "store", SEEDS, ONTOLOGY, Progress(0), reasoning=False)) / "store"
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,9 @@ from jsonschema import Draft202012Validator
 from pyld import jsonld
 from pyoxigraph import Literal
 
-from graph.build import Progress, build
 from graph.store import open_store
 from server import create_app
-from tests.conftest import DOCUMENTS, ONTOLOGY, SEEDS
+from tests.conftest import DOCUMENTS, SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "docs" / "api.schema.json").read_text(encoding="utf-8"))
@@ -21,11 +20,9 @@ NUMERIC = {XSD + name for name in ("integer", "decimal", "double", "float", "int
 
 
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory):
+def store_path(plain_store):
     """The seeds built without reasoning (the documents' shape does not depend on it)."""
-    path = tmp_path_factory.mktemp("api") / "store"
-    build(path, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    return path
+    return plain_store
 
 
 @pytest.fixture(scope="module")

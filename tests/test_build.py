@@ -4,7 +4,7 @@ import pytest
 from graph.store import current_generation, open_store
 from graph.terms import BUILD_GRAPH, IMPORTS_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, RULES_GRAPH, source_graph
 
-from .conftest import DOCUMENTS, ONTOLOGY, adekg, edit_record, select
+from .conftest import DOCUMENTS, ONTOLOGY, adekg, edit_record, select, store_copy
 
 LDH_QUERY = """SELECT ?value WHERE { ?o ade:labTest test:ldh ; ade:numericValue ?value }"""
 
@@ -43,9 +43,8 @@ def test_build_writes_a_generation_and_links_it(built_store):
     assert generation.parent == built_store / "generations" and (generation / "COMPLETE").is_file()
 
 
-def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(tmp_path, seeds_copy):
-    store_path = tmp_path / "store"
-    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy), check=True)
+def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(plain_store, tmp_path, seeds_copy):
+    store_path = store_copy(plain_store, tmp_path / "store")  # the seeds as they are, built without reasoning
     before = current_generation(store_path)
     text = next(seeds_copy.glob("000_*.txt"))
     text.write_text(text.read_text(encoding="utf-8").replace("(1366 units/L)", "(1367 units/L)"), encoding="utf-8")
@@ -130,10 +129,9 @@ BAD_INPUTS = {
 
 
 @pytest.fixture(scope="module")
-def existing_store(tmp_path_factory):
-    store_path = tmp_path_factory.mktemp("existing") / "store"
-    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
-    return store_path
+def existing_store(plain_store, tmp_path_factory):
+    """A copy of the seeds built without reasoning, which the failed builds must leave as it was."""
+    return store_copy(plain_store, tmp_path_factory.mktemp("existing") / "store")
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))

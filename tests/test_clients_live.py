@@ -18,8 +18,7 @@ import pytest
 from pyld import jsonld
 from rdflib import Graph, Literal, URIRef
 
-from graph.build import Progress, build
-from tests.conftest import DOCUMENTS, ONTOLOGY, SEEDS
+from tests.conftest import DOCUMENTS
 from tests.test_protocol_live import PROLOGUE, live_server
 
 pytestmark = pytest.mark.slow  # starts gunicorn and node
@@ -33,11 +32,9 @@ JSONLD_PATHS = ["/doc/data/000/patient", "/doc/drug/ixazomib", "/doc/ontology/Pa
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(plain_store):
     """`adekg serve` over the seeds built without reasoning (no client here needs inferences)."""
-    store = tmp_path_factory.mktemp("clients") / "store"
-    build(store, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    with live_server(store, "--workers", "2") as (base, _):
+    with live_server(plain_store, "--workers", "2") as (base, _):
         yield base
 
 

@@ -1,7 +1,6 @@
 """Turtle and TriG exports are readable (no `data:000\\/patient`) and say the same as the store."""
 import re
 
-import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
@@ -10,13 +9,6 @@ from graph.terms import source_graph
 from .conftest import adekg
 
 ESCAPED_LOCAL_NAME = re.compile(r"\b[A-Za-z][\w.-]*:[^\s\"<>]*\\[^\s\"]")  # a prefixed name holding a backslash
-
-
-@pytest.fixture(scope="module")
-def plain_store(tmp_path_factory):
-    store_path = tmp_path_factory.mktemp("readable") / "store"
-    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
-    return store_path
 
 
 def exported(store_path, *args) -> str:

@@ -7,26 +7,17 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, Store
 
-from graph.build import Progress, build
 from graph.faers import ExtractError, find_extract, select_reports
 from graph.faers_import import import_extract
 from graph.store import open_store
 
-from .conftest import ONTOLOGY, SEEDS
+from .conftest import ONTOLOGY
 
 TINY = Path(__file__).resolve().parent / "faers" / "tiny"
 ADE = "https://w3id.org/adekg/ontology/"
 REPORT = "https://w3id.org/adekg/data/faers/report/"
 DRUG = "https://w3id.org/adekg/drug/"
 PREFIXES = f"PREFIX ade: <{ADE}> PREFIX drug: <{DRUG}> PREFIX r: <{REPORT}> "
-
-
-@pytest.fixture(scope="session")
-def plain_store(tmp_path_factory) -> Path:
-    """The seeds built without reasoning (the import needs the ontology's drugs, not the inferences)."""
-    path = tmp_path_factory.mktemp("faers") / "store"
-    build(path, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    return path
 
 
 def writable_copy(store_path: Path, target: Path) -> Store:

@@ -8,19 +8,16 @@ import pytest
 
 from graph.store import current_generation, open_store
 
-from .conftest import ONTOLOGY, SEEDS, adekg, select
+from .conftest import ONTOLOGY, SEEDS, adekg, select, store_copy
 from .test_faers import TINY
 
 FAERS_GRAPH = "https://w3id.org/adekg/graph/faers/2024Q1"
 
 
 @pytest.fixture
-def store_path(tmp_path) -> Path:
-    """A store built from the seeds without reasoning."""
-    path = tmp_path / "store"
-    adekg("build", "--no-reason", "-q", "--store", str(path), "--seeds", str(SEEDS), "--ontology", str(ONTOLOGY),
-          check=True)
-    return path
+def store_path(plain_store, tmp_path) -> Path:
+    """A copy of the seeds built without reasoning."""
+    return store_copy(plain_store, tmp_path / "store")
 
 
 def count(store_path: Path, query: str) -> int:

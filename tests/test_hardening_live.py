@@ -14,7 +14,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from graph.build import Progress, build
-from tests.conftest import ONTOLOGY, SEEDS, edit_record
+from tests.conftest import ONTOLOGY, edit_record
 from tests.test_protocol_live import live_server
 
 pytestmark = pytest.mark.slow  # starts servers
@@ -27,11 +27,9 @@ AGES = "SELECT ?age WHERE { ?p a <https://w3id.org/adekg/ontology/Patient> ; " \
 
 
 @pytest.fixture(scope="module")
-def quick_store(tmp_path_factory) -> Path:
+def quick_store(plain_store) -> Path:
     """The seeds built without reasoning (what these tests need is the serving, not the inferences)."""
-    path = tmp_path_factory.mktemp("hardening") / "store"
-    build(path, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    return path
+    return plain_store
 
 
 def get(base: str, path: str, source: str = "127.0.0.1", timeout: float = 60,

@@ -46,7 +46,7 @@ def http(url: str, data: bytes | None = None, headers: dict | None = None, timeo
 
 
 @contextmanager
-def live_server(store: Path, *flags: str, start_timeout: float = 60):
+def live_server(store: Path, *flags: str, start_timeout: float = 180):
     """`adekg serve` on a free 127.0.0.1 port in its own session; killed (whole group) at the end."""
     port = free_port()
     log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads while it runs, so a pipe could fill and stall it

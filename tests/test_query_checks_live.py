@@ -6,19 +6,15 @@ import urllib.parse
 
 import pytest
 
-from graph.build import Progress, build
-from tests.conftest import ONTOLOGY, SEEDS
 from tests.test_protocol_live import live_server
 from tests.test_query_checks import Listener, fuzz_queries
 
-pytestmark = pytest.mark.slow  # builds a store (without reasoning) and starts a server
+pytestmark = pytest.mark.slow  # starts a server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    store = tmp_path_factory.mktemp("checks") / "store"
-    build(store, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    with live_server(store, "--workers", "1", "--max-body", "1000") as (base, _):
+def server(plain_store):
+    with live_server(plain_store, "--workers", "1", "--max-body", "1000") as (base, _):
         yield urllib.parse.urlsplit(base)
 
 

@@ -12,7 +12,7 @@ from graph.faers_synth import ontology_drug_keys, synthesize
 from graph.signals import Counts, Thresholds, compute_signals, count_reports, statistics
 
 from .conftest import ONTOLOGY
-from .test_faers import plain_store, writable_copy  # noqa: F401  (fixture)
+from .test_faers import writable_copy
 
 DRUG = "https://w3id.org/adekg/drug/"
 
@@ -62,7 +62,7 @@ def test_a_report_counts_once_for_a_class_whatever_number_of_members_it_names():
 
 
 @pytest.mark.slow
-def test_planted_signals_found_and_unplanted_pairs_not(plain_store, tmp_path):  # noqa: F811
+def test_planted_signals_found_and_unplanted_pairs_not(plain_store, tmp_path):
     drugs = ontology_drug_keys(ONTOLOGY)
     summary = synthesize(tmp_path / "extract", 20_000, drugs, seed=11)
     store = writable_copy(plain_store, tmp_path / "store")
