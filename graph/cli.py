@@ -312,7 +312,7 @@ def run_import_faers(args, progress) -> int:
     report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals)
     for line in report.lines() if progress.level else []:
         print(line, file=sys.stderr)
-    progress.stage("import", f"{report.quads} quads into graph faers/{report.quarter} at {args.store}", started)
+    progress.stage("import", f"{report.triples} triples into graph faers/{report.quarter} at {args.store}", started)
     return 0
 
 

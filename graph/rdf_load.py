@@ -10,7 +10,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 
 from . import __version__
 from .errors import AdekgError
-from .faers_import import sha256
+from .provenance import sha256
 from .terms import ADE, BUILD, BUILD_GRAPH, GRAPH, PROV, RDF, RDFS, XSD
 
 FORMATS = {".ttl": RdfFormat.TURTLE, ".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS, ".trig": RdfFormat.TRIG,
