@@ -20,6 +20,7 @@ from .errors import StoreError, raise_all
 from .identifiers import identifier_problems
 from .mapping import record_quads
 from .ontology import declared_terms, load_ontology_graph
+from .provenance import file_entity_quads
 from .quotes import QuoteMatch, locate_quotes
 from .reason import is_reasoning_quad, reason
 from .records import MAX_RECORD_BYTES, Record, read_records
@@ -388,13 +389,6 @@ def provenance_quads(cases: list[CheckedCase], ontology_dir: Path,
     def timestamp(moment: datetime.datetime) -> Literal:
         return Literal(moment.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
 
-    def file_entity(path: Path) -> Iterator[Quad]:
-        entity = NamedNode(f"{activity.value}/file/{path.name}")
-        yield quad(entity, RDF + "type", NamedNode(PROV + "Entity"))
-        yield quad(entity, ADE + "fileName", Literal(path.name))
-        yield quad(entity, ADE + "sha256", Literal(hashlib.sha256(path.read_bytes()).hexdigest()))
-        yield quad(activity, PROV + "used", entity)
-
     yield quad(activity, RDF + "type", NamedNode(PROV + "Activity"))
     yield quad(activity, RDFS + "label", Literal(f"adekg build {build_started.isoformat(timespec='seconds')}"))
     yield quad(activity, PROV + "startedAtTime", timestamp(build_started))
@@ -409,15 +403,13 @@ def provenance_quads(cases: list[CheckedCase], ontology_dir: Path,
                               (IMPORTS_GRAPH, ontology_files[1:], "the ontology's import modules")):
         yield from graph_entity(quad, NamedNode(iri), activity, label, ended)
         for path in files:
-            yield from file_entity(path)
-            yield quad(NamedNode(iri), PROV + "wasDerivedFrom", NamedNode(f"{activity.value}/file/{path.name}"))
+            yield from file_entity_quads(activity, path, graph, derived=[NamedNode(iri)])
     for case in cases:
         record = case.record
         named = NamedNode(source_graph(record.document_id))
         yield from graph_entity(quad, named, activity, f"facts of source document {record.document_id}", ended)
         for path in (record.path, record.text_path):
-            yield from file_entity(path)
-            yield quad(named, PROV + "wasDerivedFrom", NamedNode(f"{activity.value}/file/{path.name}"))
+            yield from file_entity_quads(activity, path, graph, derived=[named])
         yield quad(named, DCTERMS + "source", NamedNode(f"https://w3id.org/adekg/data/{record.document_id}"))
     yield from graph_entity(quad, graph, activity, "provenance of this build", ended)
 

@@ -76,12 +76,16 @@ def parser() -> argparse.ArgumentParser:
                                   "Virtuoso's /sparql-graph-crud beside /sparql; 'none' for SPARQL Update only)")
         return command
 
-    def with_inputs(command):
-        command.add_argument("--seeds", type=Path, default=env_path("ADEKG_SEEDS", PROJECT_ROOT / "seeds"),
-                             help="folder of seed texts and records (env ADEKG_SEEDS)")
+    def with_ontology(command):
         command.add_argument("--ontology", type=Path,
                              default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
                              help="ontology folder (env ADEKG_ONTOLOGY)")
+        return command
+
+    def with_inputs(command):
+        command.add_argument("--seeds", type=Path, default=env_path("ADEKG_SEEDS", PROJECT_ROOT / "seeds"),
+                             help="folder of seed texts and records (env ADEKG_SEEDS)")
+        with_ontology(command)
         command.add_argument("--max-record-bytes", type=int,
                              default=int(os.environ.get("ADEKG_MAX_RECORD_BYTES", str(MAX_RECORD_BYTES))),
                              help="largest seed YAML record accepted, in bytes (env ADEKG_MAX_RECORD_BYTES)")
@@ -164,15 +168,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-depth", type=int, default=int(os.environ.get("ADEKG_MAX_DEPTH", "128")),
                        help="deepest bracket nesting a query may have (and 8x as many chain links: UNION, ||, /, ...), "
                             "else 400; 0 for none (env ADEKG_MAX_DEPTH)")
-    synth = command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals")
+    synth = with_ontology(command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals"))
     synth.add_argument("--reports", type=int, required=True, help="number of cases")
     synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into")
     synth.add_argument("--seed", type=int, default=1)
     synth.add_argument("--quarter", default="2025Q1", help="quarter label, e.g. 2025Q1")
-    synth.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"))
-    faers = with_store(command("import-faers", "import one FAERS quarterly ASCII extract, then recompute the signals"))
+    faers = with_ontology(with_store(command("import-faers", "import one FAERS quarterly ASCII extract, then recompute the signals")))
     faers.add_argument("folder", type=Path, help="folder holding the seven tables (and Deleted/)")
-    faers.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"))
     faers.add_argument("--max-bad-fraction", type=float, default=0.01,
                        help="refuse the extract if more than this fraction of rows is malformed (default 0.01)")
     faers.add_argument("--no-signals", action="store_true", help="do not recompute the signals")
@@ -350,7 +352,7 @@ def run_import_faers(args, progress) -> int:
     report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals)
     for line in report.lines() if progress.level else []:
         print(line, file=sys.stderr)
-    progress.stage("import", f"{report.quads} quads into graph faers/{report.quarter} at {args.store}", started)
+    progress.stage("import", f"{report.triples} triples into graph faers/{report.quarter} at {args.store}", started)
     return 0
 
 

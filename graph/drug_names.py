@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections import Counter
 from pathlib import Path
@@ -37,9 +38,18 @@ class DrugIndex:
     def __init__(self, names: dict[str, str]):
         self.by_name = {moiety(name): drug for name, drug in names.items() if moiety(name)}
         self.unmatched: Counter[str] = Counter()
+        # Extracts repeat a few thousand product names millions of times: remember what each one names.
+        self.drugs_named = functools.lru_cache(maxsize=65536)(self.drugs_named)
 
     def match(self, active_ingredient: str, drug_name: str) -> list[str]:
         """The ontology drugs a reported product names: the active ingredient first, then the drug name."""
+        found = self.drugs_named(active_ingredient, drug_name)
+        if not found:
+            self.unmatched[(active_ingredient or drug_name).upper().strip()] += 1
+        return found
+
+    def drugs_named(self, active_ingredient: str, drug_name: str) -> list[str]:
+        """The ontology drugs named by the active ingredient, else by the drug name (none if neither matches)."""
         for text in (active_ingredient, drug_name):
             if not text:
                 continue
@@ -47,7 +57,6 @@ class DrugIndex:
             found = [self.by_name[part] for part in parts if part in self.by_name]
             if found:
                 return list(dict.fromkeys(found))
-        self.unmatched[(active_ingredient or drug_name).upper().strip()] += 1
         return []
 
 

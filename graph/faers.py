@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import re
 from pathlib import Path
 from typing import Callable, Iterator
@@ -54,6 +55,7 @@ DATES = {"event_dt", "mfr_dt", "init_fda_dt", "fda_dt", "rept_dt", "start_dt", "
 DATE = re.compile(r"^(\d{4})(\d{2})?(\d{2})?$")
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 QUARTER = re.compile(r"(\d{2})Q([1-4])", re.IGNORECASE)
+KEPT_BAD_ROWS = 1000  # malformed rows kept for the report; beyond them only counted (memory stays bounded)
 
 
 class ExtractError(AdekgError):
@@ -83,13 +85,28 @@ class Extract:
 
 
 @dataclasses.dataclass
+class Tally:
+    """Data rows read and malformed rows skipped; the first KEPT_BAD_ROWS of those are kept with file and line."""
+
+    rows: int = 0
+    rejected: int = 0
+    bad_rows: list[BadRow] = dataclasses.field(default_factory=list)
+
+    def bad(self, file: str, line: int, problem: str) -> None:
+        """Count one malformed row (and keep where it is, while there are few)."""
+        self.rejected += 1
+        if len(self.bad_rows) < KEPT_BAD_ROWS:
+            self.bad_rows.append(BadRow(file, line, problem))
+
+
+@dataclasses.dataclass
 class Selection:
     """Which reports an import keeps: the latest version of each case that was not deleted."""
 
-    kept: dict[int, int]             # primaryid -> caseid
+    kept: set[int]                   # primaryids
     superseded: int = 0              # older versions of a case dropped
     deleted: int = 0                 # reports of deleted cases dropped
-    bad_rows: list[BadRow] = dataclasses.field(default_factory=list)
+    tally: Tally = dataclasses.field(default_factory=Tally)
 
 
 def find_extract(folder: Path) -> Extract:
@@ -143,6 +160,7 @@ def check_value(name: str, value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
 def valid_date(value: str) -> bool:
     """Whether a FAERS date (YYYY, YYYYMM or YYYYMMDD) names a real year, month or day."""
     match = DATE.match(value)
@@ -155,31 +173,55 @@ def valid_date(value: str) -> bool:
     return True
 
 
-def rows(path: Path, table: str, bad_rows: list[BadRow]) -> Iterator[dict[str, str]]:
-    """Yield each well-formed data row of a table as a dict; record malformed ones in bad_rows and skip them."""
+def checked_columns(names: list[str], table: str) -> list[tuple[int, Callable[[str], str | None]]]:
+    """(position, check) of the columns of a table whose values check_value constrains; the others pass as they are.
+
+    Codes, dates and numbers take few distinct values, so their checks are remembered; ids are checked directly.
+    """
+    checks = []
+    for name in COLUMNS[table]:
+        if name not in names:
+            continue
+        if name in INTEGERS:
+            checks.append((names.index(name), functools.partial(check_integer, name)))
+        elif name in REQUIRED | NUMBERS | DATES | CODES.keys():
+            checks.append((names.index(name), functools.lru_cache(maxsize=4096)(functools.partial(check_value, name))))
+    return checks
+
+
+def check_integer(name: str, value: str) -> str | None:
+    """check_value for an id column, with the common case first."""
+    return None if value.isdigit() else check_value(name, value)
+
+
+def rows(path: Path, table: str, tally: Tally) -> Iterator[dict[str, str]]:
+    """Yield each well-formed data row of a table as a dict; count malformed ones in the tally and skip them."""
     names = read_header(path, table)
-    wanted = [name for name in COLUMNS[table] if name in names]
+    checks = checked_columns(names, table)
+    width = len(names)
     with path.open("r", encoding="latin-1", newline="") as stream:
         stream.readline()
         for number, line in enumerate(stream, start=2):
-            line = line.rstrip("\r\n")
-            if not line.strip():
+            fields = line.rstrip("\r\n").split("$")
+            if len(fields) == width + 1 and fields[-1] == "":
+                fields.pop()  # some quarters end every row with the delimiter
+            elif len(fields) != width:
+                if line.strip():
+                    tally.rows += 1
+                    tally.bad(path.name, number, f"{len(fields)} fields, the header has {width}")
                 continue
-            fields = line.split("$")
-            if len(fields) == len(names) + 1 and fields[-1] == "":
-                fields = fields[:-1]  # some quarters end every row with the delimiter
-            if len(fields) != len(names):
-                bad_rows.append(BadRow(path.name, number, f"{len(fields)} fields, the header has {len(names)}"))
-                continue
-            row = {name: value.strip() for name, value in zip(names, fields)}
-            problem = next((p for p in (check_value(name, row[name]) for name in wanted) if p), None)
-            if problem:
-                bad_rows.append(BadRow(path.name, number, problem))
-                continue
-            yield row
+            tally.rows += 1
+            fields = list(map(str.strip, fields))
+            for index, check in checks:
+                problem = check(fields[index])
+                if problem:
+                    tally.bad(path.name, number, problem)
+                    break
+            else:
+                yield dict(zip(names, fields))
 
 
-def deleted_cases(extract: Extract, bad_rows: list[BadRow]) -> set[int]:
+def deleted_cases(extract: Extract, tally: Tally) -> set[int]:
     """The case numbers listed as deleted (one per line, no header)."""
     cases = set()
     for path in extract.deleted:
@@ -191,17 +233,17 @@ def deleted_cases(extract: Extract, bad_rows: list[BadRow]) -> set[int]:
                 if value.isdigit():
                     cases.add(int(value))
                 else:
-                    bad_rows.append(BadRow(path.name, number, f"deleted case {value!r} is not a case number"))
+                    tally.bad(path.name, number, f"deleted case {value!r} is not a case number")
     return cases
 
 
 def select_reports(extract: Extract) -> Selection:
     """Read DEMO once: keep the highest caseversion of every case, drop deleted cases, count what was dropped."""
-    bad_rows: list[BadRow] = []
-    deleted = deleted_cases(extract, bad_rows)
+    tally = Tally()
+    deleted = deleted_cases(extract, tally)
     latest: dict[int, tuple[int, int]] = {}  # caseid -> (caseversion, primaryid)
     superseded = dropped = 0
-    for row in rows(extract.tables["DEMO"], "DEMO", bad_rows):
+    for row in rows(extract.tables["DEMO"], "DEMO", tally):
         case, version, primary = int(row["caseid"]), int(row["caseversion"]), int(row["primaryid"])
         if case in deleted:
             dropped += 1
@@ -211,23 +253,21 @@ def select_reports(extract: Extract) -> Selection:
             if latest[case] >= (version, primary):
                 continue
         latest[case] = (version, primary)
-    kept = {primary: case for case, (_, primary) in latest.items()}
-    return Selection(kept, superseded, dropped, bad_rows)
+    kept = {primary for _, primary in latest.values()}
+    return Selection(kept, superseded, dropped, tally)
 
 
-def kept_rows(extract: Extract, table: str, selection: Selection) -> Iterator[dict[str, str]]:
-    """Stream the well-formed rows of a table that belong to a kept report."""
-    for row in rows(extract.tables[table], table, selection.bad_rows):
-        if int(row["primaryid"]) in selection.kept:
+def kept_rows(extract: Extract, table: str, selection: Selection, tally: Tally | None = None) -> Iterator[dict[str, str]]:
+    """Stream the well-formed rows of a table that belong to a kept report (malformed ones counted in the tally)."""
+    kept = selection.kept
+    for row in rows(extract.tables[table], table, selection.tally if tally is None else tally):
+        if int(row["primaryid"]) in kept:
             yield row
 
 
-def refuse_if_corrupt(selection: Selection, total_rows: Callable[[], int], max_bad_fraction: float) -> None:
+def refuse_if_corrupt(tally: Tally, max_bad_fraction: float) -> None:
     """Raise ExtractError naming the first bad row if more than the allowed fraction of rows is malformed."""
-    if not selection.bad_rows:
-        return
-    total = max(total_rows(), 1)
-    if len(selection.bad_rows) / total > max_bad_fraction:
-        first = selection.bad_rows[0]
-        raise ExtractError(f"{len(selection.bad_rows)} of {total} rows are malformed (more than "
+    if tally.rejected and tally.rejected / max(tally.rows, 1) > max_bad_fraction:
+        first = tally.bad_rows[0]
+        raise ExtractError(f"{tally.rejected} of {tally.rows} rows are malformed (more than "
                            f"{max_bad_fraction:.1%}); first: {first.problem}", file=first.file, place=f"line {first.line}")

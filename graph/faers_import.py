@@ -3,23 +3,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
+import concurrent.futures
+import itertools
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from pyoxigraph import Literal, NamedNode, Quad, Store
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 
 from . import __version__
 from .drug_names import DrugIndex, load_reaction_mapping
-from .faers import BadRow, Extract, Selection, find_extract, kept_rows, refuse_if_corrupt, select_reports
-from .faers_mapping import (demo_quads, drug_quads, indication_quads, outcome_quads, quarter_graph, reaction_quads,
-                            source_quads, therapy_quads)
+from .faers import BadRow, Extract, Selection, Tally, find_extract, kept_rows, refuse_if_corrupt, select_reports
+from .faers_mapping import (Triple, demo_triples, drug_triples, indication_triples, outcome_triples, quarter_graph,
+                            reaction_triples, source_triples, therapy_triples)
+from .provenance import file_entity_quads
 from .terms import ADE, BUILD, BUILD_GRAPH, PROV, RDF, RDFS, XSD
 
 SPARQL = Path(__file__).resolve().parent / "sparql"
 SOFTWARE = NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}")
 MAX_BAD_FRACTION = 0.01
+CHUNK_TRIPLES = 250_000  # per bulk_load call: about 0.3 GiB of loader memory
 
 
 @dataclasses.dataclass
@@ -32,12 +35,13 @@ class ImportReport:
     deleted: int
     bad_rows: list[BadRow]
     unmatched_drugs: list[tuple[str, int]]
-    quads: int = 0
+    rows_rejected: int = 0
+    triples: int = 0
 
     def lines(self, top: int = 20) -> list[str]:
         """The report as printable lines: counts, the first malformed rows, the most frequent unmatched names."""
         out = [f"{self.quarter}: {self.reports} reports imported, {self.superseded} older case versions and "
-               f"{self.deleted} reports of deleted cases dropped, {len(self.bad_rows)} malformed rows skipped"]
+               f"{self.deleted} reports of deleted cases dropped, {self.rows_rejected} malformed rows skipped"]
         out += [f"  skipped {row}" for row in self.bad_rows[:top]]
         if self.unmatched_drugs:
             out.append(f"  {len(self.unmatched_drugs)} drug names not in the ontology (kept as text), most frequent:")
@@ -53,36 +57,52 @@ def drug_index(store: Store) -> DrugIndex:
     return DrugIndex(names)
 
 
-def extract_quads(extract: Extract, selection: Selection, drugs: DrugIndex,
-                  reactions: dict[str, str]) -> Iterator[Quad]:
-    """Every quad of the kept reports of one extract, table by table (streamed)."""
-    graph = quarter_graph(extract.quarter)
-    # DEMO is read a second time; its malformed rows were already counted by select_reports.
-    demo_only = dataclasses.replace(selection, bad_rows=[])
-    for row in kept_rows(extract, "DEMO", demo_only):
-        yield from demo_quads(row, graph)
+def extract_triples(extract: Extract, selection: Selection, drugs: DrugIndex,
+                    reactions: dict[str, str]) -> Iterator[Triple]:
+    """Every triple of the kept reports of one extract, table by table (streamed)."""
+    # DEMO is read a second time; its rows were already counted (and its malformed rows reported) by select_reports.
+    for row in kept_rows(extract, "DEMO", selection, Tally()):
+        yield from demo_triples(row)
     for row in kept_rows(extract, "DRUG", selection):
-        yield from drug_quads(row, drugs.match(row.get("prod_ai", ""), row["drugname"]), graph)
+        yield from drug_triples(row, drugs.match(row.get("prod_ai", ""), row["drugname"]))
     for row in kept_rows(extract, "REAC", selection):
-        yield from reaction_quads(row, reactions.get(row["pt"].casefold()), graph)
-    for table, mapper in (("OUTC", outcome_quads), ("RPSR", source_quads), ("THER", therapy_quads),
-                          ("INDI", indication_quads)):
+        yield from reaction_triples(row, reactions.get(row["pt"].casefold()))
+    for table, mapper in (("OUTC", outcome_triples), ("RPSR", source_triples), ("THER", therapy_triples),
+                          ("INDI", indication_triples)):
         for row in kept_rows(extract, table, selection):
-            yield from mapper(row, graph)
+            yield from mapper(row)
 
 
-def count_rows(extract: Extract) -> int:
-    """The number of data rows in all tables (for the malformed-row fraction)."""
-    total = 0
-    for path in extract.tables.values():
-        with path.open("rb") as stream:
-            total += sum(1 for _ in stream) - 1
-    return total
+def ntriples_chunks(triples: Iterable[Triple], size: int = CHUNK_TRIPLES) -> Iterator[tuple[bytes, int]]:
+    """N-Triples text of `size` triples at a time (and how many it holds), from triples of N-Triples terms."""
+    triples = iter(triples)
+    while lines := [f"{s} {p} {o} .\n" for s, p, o in itertools.islice(triples, size)]:
+        yield "".join(lines).encode("utf-8"), len(lines)
+
+
+def write_graph(store: Store, graph: str, triples: Iterable[Triple]) -> int:
+    """Bulk-load triples (N-Triples terms) into one named graph of a writable store; return how many.
+
+    The one place where the import hands its data to the store. Chunk by chunk: the bulk loader's memory grows
+    with what one call loads, so this bounds it whatever the extract's size; the loader runs in a thread (it
+    releases the GIL) while the next chunk is made. The quarter's graph is whole or not there, because the caller
+    writes into a new generation that is published only when everything succeeded.
+    """
+    target, count, loading = NamedNode(graph), 0, None
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as loader:
+        for chunk, size in ntriples_chunks(triples):
+            if loading is not None:
+                loading.result()
+            loading = loader.submit(store.bulk_load, chunk, RdfFormat.N_TRIPLES, to_graph=target)
+            count += size
+        if loading is not None:
+            loading.result()
+    return count
 
 
 def provenance_quads(extract: Extract, report: ImportReport, started: datetime.datetime) -> Iterator[Quad]:
     """PROV-O: the quarter graph was generated by this import from these files (with SHA-256), with counts."""
-    graph, named = NamedNode(BUILD_GRAPH), quarter_graph(extract.quarter)
+    graph, named = NamedNode(BUILD_GRAPH), NamedNode(quarter_graph(extract.quarter))
     activity = NamedNode(f"{BUILD}faers-import-{extract.quarter}-{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}")
 
     def quad(subject, predicate: str, obj) -> Quad:
@@ -98,7 +118,7 @@ def provenance_quads(extract: Extract, report: ImportReport, started: datetime.d
     yield quad(activity, PROV + "endedAtTime", Literal(now.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime")))
     yield quad(activity, PROV + "wasAssociatedWith", SOFTWARE)
     for prop, value in (("reportsImported", report.reports), ("reportsSuperseded", report.superseded),
-                        ("reportsDeleted", report.deleted), ("rowsRejected", len(report.bad_rows)),
+                        ("reportsDeleted", report.deleted), ("rowsRejected", report.rows_rejected),
                         ("unmatchedDrugNames", len(report.unmatched_drugs))):
         yield quad(activity, ADE + prop, integer(value))
     yield quad(named, RDF + "type", NamedNode(PROV + "Entity"))
@@ -106,59 +126,28 @@ def provenance_quads(extract: Extract, report: ImportReport, started: datetime.d
     yield quad(named, PROV + "wasGeneratedBy", activity)
     yield quad(named, PROV + "generatedAtTime", Literal(now.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime")))
     for path in [*extract.tables.values(), *extract.deleted]:
-        entity = NamedNode(f"{activity.value}/file/{path.name}")
-        yield quad(entity, RDF + "type", NamedNode(PROV + "Entity"))
-        yield quad(entity, ADE + "fileName", Literal(path.name))
-        yield quad(entity, ADE + "sha256", Literal(sha256(path)))
-        yield quad(activity, PROV + "used", entity)
-        yield quad(named, PROV + "wasDerivedFrom", entity)
-
-
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        yield from file_entity_quads(activity, path, graph, derived=[named])
 
 
 def import_extract(store: Store, extract: Extract, ontology_dir: Path,
                    max_bad_fraction: float = MAX_BAD_FRACTION) -> ImportReport:
     """Replace the quarter's graph in a writable store with the extract's kept reports; return the report.
 
-    The caller writes into a fresh generation and publishes it only if this returns, so a failure leaves
-    the served store as it was.
+    The caller writes into a fresh generation and publishes it only if this returns, so a failure (a corrupt
+    extract is found out only once it has been read) leaves the served store as it was.
     """
     started = datetime.datetime.now(datetime.timezone.utc)
     selection = select_reports(extract)
     drugs, reactions = drug_index(store), load_reaction_mapping(ontology_dir)
     graph = quarter_graph(extract.quarter)
-    if graph in set(store.named_graphs()):
-        store.remove_graph(graph)
-    counted = Counted(extract_quads(extract, selection, drugs, reactions))
-    store.bulk_extend(counted)
-    refuse_if_corrupt(selection, lambda: count_rows(extract), max_bad_fraction)
+    if NamedNode(graph) in set(store.named_graphs()):
+        store.remove_graph(NamedNode(graph))
+    triples = write_graph(store, graph, extract_triples(extract, selection, drugs, reactions))
+    refuse_if_corrupt(selection.tally, max_bad_fraction)
     report = ImportReport(extract.quarter, len(selection.kept), selection.superseded, selection.deleted,
-                          selection.bad_rows, drugs.unmatched.most_common())
+                          selection.tally.bad_rows, drugs.unmatched.most_common(), selection.tally.rejected, triples)
     store.bulk_extend(provenance_quads(extract, report, started))
-    report.quads = counted.count
     return report
-
-
-class Counted:
-    """An iterator that counts what passes through it (bulk loading reports no count)."""
-
-    def __init__(self, items):
-        self.items, self.count = iter(items), 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        item = next(self.items)
-        self.count += 1
-        return item
 
 
 def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fraction: float = MAX_BAD_FRACTION,

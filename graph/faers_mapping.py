@@ -1,16 +1,17 @@
-"""Map FAERS rows to RDF quads on the adekg ontology: pure generators, no I/O, no state.
+"""Map FAERS rows to RDF on the adekg ontology: pure generators of N-Triples terms, no I/O, no state.
 
-One quarter is one named graph (`graph:faers/2023Q1`); a report is `data:faers/report/<primaryid>`.
+One quarter is one named graph (`graph:faers/2023Q1`); a report is `data:faers/report/<primaryid>`. The
+terms are N-Triples text rather than pyoxigraph objects because an extract holds tens of millions of
+triples: the store's bulk loader parses text far faster than Python can build term objects.
 """
 from __future__ import annotations
 
+import functools
 import re
+from decimal import Decimal
 from typing import Iterator
 
-from pyoxigraph import Literal, NamedNode, Quad
-
-from .mapping import TYPE, decimal, integer, text
-from .terms import ADE, DATA, GRAPH, XSD, ade
+from .terms import ADE, DATA, GRAPH, RDF, XSD
 
 FAERS_DATA = DATA + "faers/"
 ROLE = {"PS": "SuspectDrug", "SS": "SuspectDrug", "I": "SuspectDrug", "C": "ConcomitantDrug"}
@@ -27,21 +28,63 @@ TIME_UNIT = {"DEC": "10.a", "YR": "a", "MON": "mo", "WK": "wk", "DY": "d", "DAY"
              "SEC": "s"}
 YEARS_PER = {"DEC": 10, "YR": 1}
 WEIGHT_UNIT = {"KG": "kg", "LBS": "[lb_av]"}
+# What N-Triples string literals must escape: quote, backslash, line ends (and, to be safe, other controls).
+ESCAPES = {**{code: f"\\u{code:04X}" for code in range(32)}, ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",
+           ord('"'): '\\"', ord("\\"): "\\\\"}
+
+Triple = tuple[str, str, str]
 
 
-def quarter_graph(quarter: str) -> NamedNode:
-    """The named graph of one imported quarter, e.g. graph:faers/2023Q1."""
-    return NamedNode(f"{GRAPH}faers/{quarter}")
+def iri(value: str) -> str:
+    """An IRI as an N-Triples term."""
+    return f"<{value}>"
 
 
-def report_node(primaryid: str | int) -> NamedNode:
+@functools.lru_cache(maxsize=512)
+def ade(local: str) -> str:
+    """The ontology term ade:<local> as an N-Triples term."""
+    return f"<{ADE}{local}>"
+
+
+TYPE = iri(RDF + "type")
+INTEGER, DECIMAL = f"^^<{XSD}integer>", f"^^<{XSD}decimal>"
+DATE_TYPES = {8: f"^^<{XSD}date>", 6: f"^^<{XSD}gYearMonth>", 4: f"^^<{XSD}gYear>"}
+
+
+@functools.lru_cache(maxsize=65536)
+def text(value: str) -> str:
+    """A plain string literal as an N-Triples term."""
+    return f'"{value.translate(ESCAPES)}"'
+
+
+def integer(value: str | int) -> str:
+    """An xsd:integer literal (from a checked whole number)."""
+    return f'"{int(value)}"{INTEGER}'
+
+
+@functools.lru_cache(maxsize=8192)
+def decimal(value: str) -> str:
+    """An xsd:decimal literal written without exponent or trailing zeros (from a checked number)."""
+    return f'"{format(Decimal(str(float(value))).normalize(), "f")}"{DECIMAL}'
+
+
+def date_literal(value: str) -> str:
+    """A FAERS date (YYYY, YYYYMM or YYYYMMDD) as xsd:gYear, xsd:gYearMonth or xsd:date."""
+    if len(value) == 8:
+        return f'"{value[:4]}-{value[4:6]}-{value[6:]}"{DATE_TYPES[8]}'
+    if len(value) == 6:
+        return f'"{value[:4]}-{value[4:]}"{DATE_TYPES[6]}'
+    return f'"{value}"{DATE_TYPES[4]}'
+
+
+def quarter_graph(quarter: str) -> str:
+    """The IRI of the named graph of one imported quarter, e.g. graph:faers/2023Q1."""
+    return f"{GRAPH}faers/{quarter}"
+
+
+def report_iri(primaryid: str | int) -> str:
     """The IRI of one spontaneous report version."""
-    return NamedNode(f"{FAERS_DATA}report/{primaryid}")
-
-
-def patient_node(primaryid: str | int) -> NamedNode:
-    """The patient a report describes; exposures and reactions hang off the patient, as in the case reports."""
-    return NamedNode(f"{FAERS_DATA}report/{primaryid}/patient")
+    return f"{FAERS_DATA}report/{primaryid}"
 
 
 def slug(name: str) -> str:
@@ -49,121 +92,116 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed"
 
 
-def date_literal(value: str) -> Literal:
-    """A FAERS date (YYYY, YYYYMM or YYYYMMDD) as xsd:gYear, xsd:gYearMonth or xsd:date."""
-    if len(value) == 8:
-        return Literal(f"{value[:4]}-{value[4:6]}-{value[6:]}", datatype=NamedNode(XSD + "date"))
-    if len(value) == 6:
-        return Literal(f"{value[:4]}-{value[4:]}", datatype=NamedNode(XSD + "gYearMonth"))
-    return Literal(value, datatype=NamedNode(XSD + "gYear"))
-
-
-def quantity_quads(node: NamedNode, value: str, unit: str | None, graph: NamedNode, as_written: str) -> Iterator[Quad]:
+def quantity(node: str, value: str, unit: str | None, as_written: str) -> Iterator[Triple]:
     """A quantity node: value, UCUM unit when known, and the unit as written."""
-    yield Quad(node, TYPE, ade("Quantity"), graph)
-    yield Quad(node, ade("numericValue"), decimal(float(value)), graph)
+    yield node, TYPE, ade("Quantity")
+    yield node, ade("numericValue"), decimal(value)
     if unit:
-        yield Quad(node, ade("ucumUnit"), text(unit), graph)
+        yield node, ade("ucumUnit"), text(unit)
     if as_written:
-        yield Quad(node, ade("unitAsWritten"), text(as_written), graph)
+        yield node, ade("unitAsWritten"), text(as_written)
 
 
-def demo_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
+def demo_triples(row: dict[str, str]) -> Iterator[Triple]:
     """The report, its patient (age, sex, weight), dates, reporter and countries."""
-    report, patient = report_node(row["primaryid"]), patient_node(row["primaryid"])
-    yield Quad(report, TYPE, ade("SpontaneousReport"), graph)
-    yield Quad(report, ade("faersPrimaryId"), integer(row["primaryid"]), graph)
-    yield Quad(report, ade("faersCaseId"), integer(row["caseid"]), graph)
-    yield Quad(report, ade("caseVersion"), integer(row["caseversion"]), graph)
-    yield Quad(report, ade("describesPatient"), patient, graph)
-    yield Quad(patient, TYPE, ade("Patient"), graph)
+    base = report_iri(row["primaryid"])
+    report, patient = iri(base), iri(base + "/patient")
+    yield report, TYPE, ade("SpontaneousReport")
+    yield report, ade("faersPrimaryId"), integer(row["primaryid"])
+    yield report, ade("faersCaseId"), integer(row["caseid"])
+    yield report, ade("caseVersion"), integer(row["caseversion"])
+    yield report, ade("describesPatient"), patient
+    yield patient, TYPE, ade("Patient")
     for column, prop in (("fda_dt", "receivedDate"), ("event_dt", "eventDate"), ("init_fda_dt", "initialReceivedDate")):
         if row.get(column):
-            yield Quad(report, ade(prop), date_literal(row[column]), graph)
+            yield report, ade(prop), date_literal(row[column])
     for column, prop in (("rept_cod", "reportTypeCode"), ("occp_cod", "reporterQualification"),
                          ("reporter_country", "reporterCountry"), ("occr_country", "occurrenceCountry")):
         if row.get(column):
-            yield Quad(report, ade(prop), text(row[column].upper()), graph)
+            yield report, ade(prop), text(row[column].upper())
     if row.get("sex", "").upper() in SEX:
-        yield Quad(patient, ade("sex"), ade(SEX[row["sex"].upper()]), graph)
+        yield patient, ade("sex"), ade(SEX[row["sex"].upper()])
     if row.get("age") and row.get("age_cod", "").upper() in TIME_UNIT:
         code = row["age_cod"].upper()
-        node = NamedNode(f"{patient.value}/age")
-        yield Quad(patient, ade("age"), node, graph)
-        yield from quantity_quads(node, row["age"], TIME_UNIT[code], graph, code)
+        node = iri(base + "/patient/age")
+        yield patient, ade("age"), node
+        yield from quantity(node, row["age"], TIME_UNIT[code], code)
         years = float(row["age"]) * YEARS_PER.get(code, 0)
         if code in ("YR", "DEC") and years.is_integer():  # ade:ageInYears is a whole number of years
-            yield Quad(patient, ade("ageInYears"), integer(int(years)), graph)
+            yield patient, ade("ageInYears"), integer(int(years))
     if row.get("wt") and row.get("wt_cod", "").upper() in WEIGHT_UNIT:
-        node = NamedNode(f"{patient.value}/weight")
-        yield Quad(patient, ade("weight"), node, graph)
-        yield from quantity_quads(node, row["wt"], WEIGHT_UNIT[row["wt_cod"].upper()], graph, row["wt_cod"].upper())
+        node = iri(base + "/patient/weight")
+        yield patient, ade("weight"), node
+        yield from quantity(node, row["wt"], WEIGHT_UNIT[row["wt_cod"].upper()], row["wt_cod"].upper())
 
 
-def exposure_node(primaryid: str, drug_seq: str) -> NamedNode:
+def exposure_iri(primaryid: str, drug_seq: str) -> str:
     """The IRI of one drug of a report, by its drug_seq."""
-    return NamedNode(f"{FAERS_DATA}report/{primaryid}/drug/{drug_seq}")
+    return f"{FAERS_DATA}report/{primaryid}/drug/{drug_seq}"
 
 
-def drug_quads(row: dict[str, str], drugs: list[str], graph: NamedNode) -> Iterator[Quad]:
+def drug_triples(row: dict[str, str], drugs: list[str]) -> Iterator[Triple]:
     """One reported drug: the ontology drugs it names (if any), role, route, dose, de- and rechallenge."""
-    node = exposure_node(row["primaryid"], row["drug_seq"])
-    yield Quad(patient_node(row["primaryid"]), ade("hasExposure"), node, graph)
-    yield Quad(node, TYPE, ade("DrugExposure"), graph)
+    base = exposure_iri(row["primaryid"], row["drug_seq"])
+    node = iri(base)
+    yield iri(report_iri(row["primaryid"]) + "/patient"), ade("hasExposure"), node
+    yield node, TYPE, ade("DrugExposure")
     for drug in drugs:
-        yield Quad(node, ade("drug"), NamedNode(drug), graph)
-    yield Quad(node, ade("drugNameAsReported"), text(row["drugname"]), graph)
+        yield node, ade("drug"), iri(drug)
+    yield node, ade("drugNameAsReported"), text(row["drugname"])
     if row.get("prod_ai"):
-        yield Quad(node, ade("activeIngredientAsReported"), text(row["prod_ai"]), graph)
+        yield node, ade("activeIngredientAsReported"), text(row["prod_ai"])
     role = row["role_cod"].upper()
-    yield Quad(node, ade("exposureRole"), ade(ROLE[role]), graph)
-    yield Quad(node, ade("faersRoleCode"), text(role), graph)
+    yield node, ade("exposureRole"), ade(ROLE[role])
+    yield node, ade("faersRoleCode"), text(role)
     if row.get("route"):
-        yield Quad(node, ade("routeAsReported"), text(row["route"]), graph)
+        yield node, ade("routeAsReported"), text(row["route"])
     if row.get("dose_vbm"):
-        yield Quad(node, ade("doseAsReported"), text(row["dose_vbm"]), graph)
+        yield node, ade("doseAsReported"), text(row["dose_vbm"])
     if row.get("dose_amt"):
-        dose = NamedNode(f"{node.value}/dose")
-        yield Quad(node, ade("dose"), dose, graph)
-        yield from quantity_quads(dose, row["dose_amt"], None, graph, row.get("dose_unit", ""))
+        dose = iri(base + "/dose")
+        yield node, ade("dose"), dose
+        yield from quantity(dose, row["dose_amt"], None, row.get("dose_unit", ""))
     for column, prop in (("dechal", "dechallengeResult"), ("rechal", "rechallengeResult")):
         if row.get(column):
-            yield Quad(node, ade(prop), ade(CHALLENGE[row[column].upper()]), graph)
+            yield node, ade(prop), ade(CHALLENGE[row[column].upper()])
 
 
-def reaction_quads(row: dict[str, str], event_type: str | None, graph: NamedNode) -> Iterator[Quad]:
+def reaction_triples(row: dict[str, str], event_type: str | None) -> Iterator[Triple]:
     """One reaction (a MedDRA preferred-term name, kept as a literal) and its ontology class if mapped."""
-    node = NamedNode(f"{report_node(row['primaryid']).value}/reaction/{slug(row['pt'])}")
-    yield Quad(patient_node(row["primaryid"]), ade("hasReaction"), node, graph)
-    yield Quad(node, TYPE, ade("ReportedReaction"), graph)
-    yield Quad(node, ade("reactionName"), text(row["pt"]), graph)
+    base = report_iri(row["primaryid"])
+    node = iri(f"{base}/reaction/{slug(row['pt'])}")
+    yield iri(base + "/patient"), ade("hasReaction"), node
+    yield node, TYPE, ade("ReportedReaction")
+    yield node, ade("reactionName"), text(row["pt"])
     if event_type:
-        yield Quad(node, ade("reactionType"), NamedNode(event_type), graph)
+        yield node, ade("reactionType"), iri(event_type)
 
 
-def outcome_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
+def outcome_triples(row: dict[str, str]) -> Iterator[Triple]:
     """One serious outcome code of a report."""
-    yield Quad(report_node(row["primaryid"]), ade("seriousOutcome"), ade(OUTCOME[row["outc_cod"].upper()]), graph)
+    yield iri(report_iri(row["primaryid"])), ade("seriousOutcome"), ade(OUTCOME[row["outc_cod"].upper()])
 
 
-def source_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
+def source_triples(row: dict[str, str]) -> Iterator[Triple]:
     """One report-source code of a report."""
-    yield Quad(report_node(row["primaryid"]), ade("reportSource"), ade(SOURCE[row["rpsr_cod"].upper()]), graph)
+    yield iri(report_iri(row["primaryid"])), ade("reportSource"), ade(SOURCE[row["rpsr_cod"].upper()])
 
 
-def therapy_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
+def therapy_triples(row: dict[str, str]) -> Iterator[Triple]:
     """Start, end and duration of a drug's therapy."""
-    node = exposure_node(row["primaryid"], row["dsg_drug_seq"])
+    base = exposure_iri(row["primaryid"], row["dsg_drug_seq"])
+    node = iri(base)
     if row.get("start_dt"):
-        yield Quad(node, ade("therapyStart"), date_literal(row["start_dt"]), graph)
+        yield node, ade("therapyStart"), date_literal(row["start_dt"])
     if row.get("end_dt"):
-        yield Quad(node, ade("therapyEnd"), date_literal(row["end_dt"]), graph)
+        yield node, ade("therapyEnd"), date_literal(row["end_dt"])
     if row.get("dur") and row.get("dur_cod", "").upper() in TIME_UNIT:
-        duration = NamedNode(f"{node.value}/duration")
-        yield Quad(node, ade("therapyDuration"), duration, graph)
-        yield from quantity_quads(duration, row["dur"], TIME_UNIT[row["dur_cod"].upper()], graph, row["dur_cod"].upper())
+        duration = iri(base + "/duration")
+        yield node, ade("therapyDuration"), duration
+        yield from quantity(duration, row["dur"], TIME_UNIT[row["dur_cod"].upper()], row["dur_cod"].upper())
 
 
-def indication_quads(row: dict[str, str], graph: NamedNode) -> Iterator[Quad]:
+def indication_triples(row: dict[str, str]) -> Iterator[Triple]:
     """What a drug was given for (a MedDRA preferred-term name)."""
-    yield Quad(exposure_node(row["primaryid"], row["indi_drug_seq"]), ade("indicationName"), text(row["indi_pt"]), graph)
+    yield iri(exposure_iri(row["primaryid"], row["indi_drug_seq"])), ade("indicationName"), text(row["indi_pt"])

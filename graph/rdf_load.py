@@ -10,7 +10,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 
 from . import __version__
 from .errors import AdekgError
-from .faers_import import sha256
+from .provenance import file_entity_quads
 from .terms import ADE, BUILD, BUILD_GRAPH, GRAPH, PROV, RDF, RDFS, XSD
 
 FORMATS = {".ttl": RdfFormat.TURTLE, ".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS, ".trig": RdfFormat.TRIG,
@@ -79,12 +79,7 @@ def provenance_quads(paths: list[Path], graph: str, triples: int) -> Iterator[Qu
     yield quad(named, PROV + "generatedAtTime", stamp)
     yield quad(named, ADE + "tripleCount", Literal(str(triples), datatype=NamedNode(XSD + "integer")))
     for path in paths:
-        entity = NamedNode(f"{activity.value}/file/{path.name}")
-        yield quad(entity, RDF + "type", NamedNode(PROV + "Entity"))
-        yield quad(entity, ADE + "fileName", Literal(path.name))
-        yield quad(entity, ADE + "sha256", Literal(sha256(path)))
-        yield quad(activity, PROV + "used", entity)
-        yield quad(named, PROV + "wasDerivedFrom", entity)
+        yield from file_entity_quads(activity, path, build_graph, derived=[named])
 
 
 def load_into_store(store_path: Path, paths: list[Path], graph: str) -> int:

@@ -89,3 +89,20 @@ def test_synth_faers_writes_an_extract_the_import_reads(tmp_path, store_path):
     assert imported.returncode == 0, imported.stderr
     assert count(store_path, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?r a ade:SpontaneousReport ; ade:faersCaseId ?c }") \
         >= 290
+
+
+def test_truncated_table_refused_with_file_and_line(store_path, tmp_path):
+    extract = tmp_path / "truncated"
+    shutil.copytree(Path(__file__).resolve().parent / "faers" / "cq", extract)
+    reac = extract / "ASCII" / "REAC25Q1.txt"
+    content = reac.read_bytes()
+    reac.write_bytes(content[:content.rindex(b"$", 0, len(content) - 4)])  # cut inside the last row
+    lines = reac.read_bytes().count(b"\n") + 1
+    before = current_generation(store_path)
+    # One cut row of about 120 is within the default 1 %; with no malformed row allowed the extract is refused.
+    result = adekg("import-faers", str(extract), "--store", str(store_path), "--max-bad-fraction", "0")
+    assert result.returncode == 1
+    assert f"REAC25Q1.txt: line {lines}: 1 of " in result.stderr and "2 fields, the header has" in result.stderr, \
+        result.stderr
+    assert current_generation(store_path) == before
+    assert [path.name for path in (store_path / "generations").iterdir()] == [before.name]
