@@ -17,6 +17,8 @@ from .limits import blank_out
 # FROM / FROM NAMED as a keyword (strings, IRIs and comments blanked first; never ?from or ex:from).
 DATASET_CLAUSE = re.compile(r"(?<![\w:?$.\-])FROM(?![\w:\-])", re.IGNORECASE)
 GRAPH_KEYWORD = re.compile(r"(?<![\w:?$.\-])GRAPH(?![\w:\-])", re.IGNORECASE)
+# PREFIX / BASE declarations and comments before the query form: they hold no FROM or GRAPH keyword.
+DECLARATIONS = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)*", re.IGNORECASE)
 PARSER_POSITION = re.compile(r"error at (\d+):(\d+)")
 # A prefixed name ending where the parser stopped: its prefix (possibly empty) and its local part so far.
 PREFIXED_NAME_END = re.compile(r"(?:(?<=[\s{}()\[\],;.^/|])|^)([A-Za-z\u00C0-\uFFFD][\w.\-]*)?:([\w.\-%\\:]*)$")
@@ -81,7 +83,13 @@ class Limits:
 
 def names_its_dataset(query: str) -> bool:
     """Whether the query has a FROM or FROM NAMED clause of its own."""
-    return "from" in query.lower() and DATASET_CLAUSE.search(blank_out(query)) is not None
+    return has_keyword(query, "from", DATASET_CLAUSE)
+
+
+def has_keyword(query: str, word: str, keyword: re.Pattern) -> bool:
+    """Whether the keyword occurs outside strings, IRIs and comments (the declarations skipped: they cost most)."""
+    body = query[DECLARATIONS.match(query).end():]
+    return word in body.lower() and keyword.search(blank_out(body)) is not None
 
 
 def union_view(store, cache: dict) -> Store | None:
@@ -141,10 +149,10 @@ def dataset_of(store, query: str, options: dict, cache: dict) -> tuple[object, d
     rest = {name: value for name, value in options.items() if name != "use_default_graph_as_union"}
     if names_its_dataset(query):
         return store, rest
-    if "graph" in query.lower() and GRAPH_KEYWORD.search(blank_out(query)) is not None:
-        return store, options
     view = union_view(store, cache)
-    return (view, rest) if view is not None else (store, options)
+    if view is None or has_keyword(query, "graph", GRAPH_KEYWORD):
+        return store, options
+    return view, rest
 
 
 def syntax_message(query: str, error: SyntaxError) -> str:
