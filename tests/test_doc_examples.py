@@ -1,4 +1,5 @@
-"""Every example in README.md and docs/*.md runs: each SPARQL query against a freshly built store, each command line.
+"""Every example in README.md, docs/ (with docs/upstream/) and ontology/README.md runs: each SPARQL query against
+a freshly built store, each command line.
 
 What is extracted (write new examples in one of these forms and they are run):
 - SPARQL: fenced blocks whose info string is `sparql`, and inline code spans in Markdown table rows that start
@@ -8,27 +9,48 @@ What is extracted (write new examples in one of these forms and they are run):
   of rows, which is checked.
 - Command lines: every line of a fenced `sh`/`bash`/`shell`/`console` block (in a `console` block the lines that
   start with `$ `, and the lines after one, up to the next, are its stated output), and every inline code span
-  that starts with `.venv/bin/` or `curl ` and has arguments. An inline span with a placeholder (`[...]`, `…`, or
-  an upper-case word such as PATH, DIR, IRI) is a synopsis, as is each `.venv/bin/adekg` line of an unlabelled
-  fence: its sub-command and flags must be ones `adekg` accepts. Lines of shell blocks are never synopses.
+  that starts with `.venv/bin/` or `curl ` (after optional VAR=value words) or installs (`python3 -m venv`, `pip
+  install`) and has arguments. An inline span
+  with a placeholder (`[...]`, `…`, or an upper-case word such as PATH, DIR, IRI) is a synopsis, as is each
+  `.venv/bin/adekg` line of an unlabelled fence: its sub-command and flags must be ones `adekg` accepts. Lines
+  of shell blocks are never synopses.
+- Files: a fenced block followed by `<!-- file: PATH -->` is a file the text has the reader write (the Virtuoso
+  ini of docs/external-store.md); it is written, in document order, before the lines after it run.
+- Not extracted: fenced `python` blocks (docs/endpoint.md and docs/upstream/: reproductions of pyoxigraph
+  panics, run as docs/upstream/pyoxigraph_order_by_panic.py by tests/test_upstream.py), unlabelled blocks
+  other than synopses (diagrams, layouts, a panic message), and prose spans that are not commands of this
+  project (`git diff ...`, `pip index versions pyoxigraph`, which asks PyPI).
 
 How command lines run (visibly different from a user's terminal only in these ways):
 - In a scratch folder standing for the repository root: `.venv` links to the environment of the interpreter
-  running the tests, `seeds/` and `ontology/` are copies (`python -m graph.ontology release` rewrites the
-  latter), `adekg-data/store` is a copy of the session's built store. The environment sets ADEKG_STORE,
-  ADEKG_SEEDS and ADEKG_ONTOLOGY to those paths, ADEKG_PORT to a free port (picked again for each serve line)
-  and ADEKG_WORKERS to 1; the CLI honours them wherever a line gives no flag. Each line runs as typed with
-  `bash -c` (`set -eo pipefail`), the lines of a block in order, all blocks and spans in document order in the
-  same folder. A line must exit 0, and its stated output must appear, line by line and in order (trailing
-  spaces ignored), in what it prints.
-- `adekg serve` lines (a trailing `&` is dropped) start in the background in their own session, must answer
-  `/sparql` on ADEKG_PORT, are asked how many patients the graph holds, and are stopped (the whole group).
-- curl lines get `--fail --show-error --max-time 60` after `curl` and run against the live server of the SPARQL examples,
-  http://127.0.0.1:5000 and http://localhost:5000 replaced by its address.
-- Not run, and why: steps that install (`python3 -m venv`, `pip install`; this suite runs in the environment
-  they make, so the test checks that `.venv/bin/adekg` is there) and the test suite itself and its tools (`-m pytest`; `-m tests.hermit_with_data`, which regenerates the
-  record of the slow HermiT route: the agreement test runs that route itself when the record is stale). A line
-  that has already run (the same text, e.g. a build named in two places) is not run again.
+  running the tests, `graph/` and `tests/` link to the repository's, `seeds/` and `ontology/` are copies
+  (`python -m graph.ontology canonical`/`release` rewrite the latter), `adekg-data/store` is a copy of the
+  session's built store. The environment sets ADEKG_STORE, ADEKG_SEEDS and ADEKG_ONTOLOGY to those paths,
+  ADEKG_PORT to a free port (picked again for each serve line) and ADEKG_WORKERS to 1; the CLI honours them
+  wherever a line gives no flag. Each line runs as typed with `bash -c` (`set -eo pipefail`), after the
+  `NAME=value` lines of its block (so a block's variables hold, as in one terminal), the lines of a block in
+  order, all blocks and spans in document order in the same folder. A line must exit 0, and its stated output
+  must appear, line by line and in order (trailing spaces ignored), in what it prints.
+- Fixed resources a walk-through names are replaced, in lines and files alike: `/tmp/` by a scratch folder, and
+  each port of `127.0.0.1:PORT` other than 5000 by a free port (the same one for the same number throughout).
+- `adekg serve` lines (a trailing `&` is dropped, `--port N` becomes the picked port) start in the background in
+  their own session, must answer `/sparql`, are asked how many patients the graph holds, and are stopped (the
+  whole group). Other lines ending in `&` (a Virtuoso server) start in the background in their own session and
+  are stopped at the end of their block.
+- curl lines get `--fail --show-error --max-time 60` after `curl` and run against the live server of the SPARQL
+  examples, http://127.0.0.1:5000 and http://localhost:5000 replaced by its address.
+- A block whose program is not installed (`virtuoso-t`, `javac`, ...) or that needs the OWL API where it is
+  missing (outside CI) is skipped whole, with the reason: its lines depend on each other.
+- `.venv/bin/python -m tests.hermit_with_data` runs as typed: with a current record it maps the seeds, says so
+  and leaves the record (checked); with a stale one (judged from the session store's case data) it is not run,
+  since it would run HermiT for minutes and rewrite the record (tests/test_rules.py then runs HermiT itself).
+- Not run, and why: steps that install (`python3 -m venv`, `pip install`) and the suite itself (`-m pytest`):
+  this suite runs in the environment they make, and .ci/run runs them verbatim, so
+  test_the_install_and_test_commands_are_the_ones_ci_runs checks that .ci/run's last line is the README's test
+  command, that the README's serve command installs with the same steps, that every other install line in the
+  docs is one of them (or the same for another extra of pyproject.toml), and that every pytest line is the CI
+  one with test files of the suite. A line that has already run (the same text without its comment, e.g. a
+  build named in two places) is not run again.
 """
 from __future__ import annotations
 
@@ -42,6 +64,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import tomllib
 import urllib.parse
 from pathlib import Path
 from typing import NamedTuple
@@ -56,9 +79,10 @@ from tests.test_protocol_live import PROLOGUE, free_port, http, live_server, sto
 
 pytestmark = pytest.mark.slow  # starts gunicorn over the reasoned store, builds, serves
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# A fence may be indented (inside a list item); its closing fence has the same indentation.
-FENCE = re.compile(r"^([ \t]*)```([\w+-]*)[^\n]*\n(.*?)^\1```[ \t]*\n(?:[ \t]*<!--\s*rows:\s*(\d+)\s*-->)?",
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "ontology" / "README.md"]
+# A fence may be indented (inside a list item); its closing fence has the same indentation. A comment after it
+# states the rows of a query (`<!-- rows: N -->`) or names the file the reader writes the block to (`file: PATH`).
+FENCE = re.compile(r"^([ \t]*)```([\w+-]*)[^\n]*\n(.*?)^\1```[ \t]*\n(?:[ \t]*<!--\s*(rows|file):\s*(\S+)\s*-->)?",
                    re.M | re.S)
 QUERY = re.compile(r"^\s*(?:(?:#[^\n]*|(?:PREFIX|BASE)\b[^\n]*?(?:<[^>]*>))\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
                    re.IGNORECASE)
@@ -68,8 +92,22 @@ SHELLS = {"sh", "bash", "shell", "console"}
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 PLACEHOLDER = re.compile(r"\[|…|\.\.\.|(?<![\w.-])[A-Z][A-Z0-9_]*(?![\w.=-])")
 SETUP = re.compile(r"^(python3? -m venv|\S*pip3? install)\b")
-SUITE = re.compile(r"-m (?:pytest\b|tests\.)")
+SUITE = re.compile(r"-m pytest\b")
+HERMIT_RECORD = "-m tests.hermit_with_data"
+HERMIT_RECORD_FILE = ROOT / "tests" / "hermit_with_data.json"
 LOCAL_SERVERS = ("http://127.0.0.1:5000", "http://localhost:5000")
+# Resources a walk-through names that another program on the machine may hold: a folder under /tmp and a fixed
+# port of 127.0.0.1 (5000, the server's default, is the live server's or the serve line's own).
+SCRATCH = re.compile(r"(?<![\w./-])/tmp/(?=\w)")
+FIXED_PORT = re.compile(r"(127\.0\.0\.1:)(?!5000\b)(\d{2,5})\b")
+SERVE_PORT = re.compile(r"--port[ =]\d+")
+ASSIGNMENT = re.compile(r"""^[A-Za-z_]\w*=(?:\$\(.*\)|'[^']*'|"[^"]*"|[^\s'"]+)$""")
+ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*")
+SHELL_WORDS = {"cd", "export", "kill", "set", "until", "while", "for", "if", "wait", "echo", "test", "true", "[", "."}
+INSTALLS = {"virtuoso-t": "apt-get install virtuoso-opensource; .ci/run installs it",
+            "isql-vt": "apt-get install virtuoso-opensource; .ci/run installs it",
+            "java": ".ci/run installs default-jre-headless", "javac": ".ci/run installs default-jdk-headless"}
+CI_RUN = ROOT / ".ci" / "run"
 COMMAND_SECONDS = 600
 SERVE_START_SECONDS = 240  # a serve line builds first if the store does not match the inputs
 
@@ -115,10 +153,13 @@ def extract(text: str, name: str) -> list[Example]:
     found = []  # (offset, example)
     fenced = []
     for match in FENCE.finditer(text):
-        info, body, rows = match.group(2).lower(), textwrap.dedent(match.group(3)), match.group(4)
+        info, body, key, value = match.group(2).lower(), textwrap.dedent(match.group(3)), match.group(4), match.group(5)
+        rows = value if key == "rows" else None
         where = f"{name}:{line_of(text, match.start())}"
         fenced.append(range(match.start(), match.end()))
-        if info == "sparql":
+        if key == "file":
+            found.append((match.start(), Example(where, "file", body, value)))
+        elif info == "sparql":
             found.append((match.start(), Example(where, "query", body, int(rows) if rows else None)))
         elif info in SHELLS and (lines := shell_lines(info, body)):
             found.append((match.start(), Example(where, "commands", tuple(c for c, _ in lines),
@@ -136,7 +177,8 @@ def extract(text: str, name: str) -> list[Example]:
                 if line.lstrip().startswith("|") and QUERY.match(span) and "{" in span:  # a query, not the word ASK
                     stated = ROWS_AFTER.match(line[code.end():])
                     found.append((offset, Example(where, "query", span, int(stated.group(1)) if stated else None)))
-                elif span.startswith((".venv/bin/", "curl ")) and " " in span.strip():
+                elif (ENV_PREFIX.sub("", span).startswith((".venv/bin/", "curl ")) or SETUP.match(span)) \
+                        and " " in span.strip():
                     kind = "synopsis" if is_synopsis(span) else "commands"
                     found.append((offset + code.start(), Example(where, kind, (span,) if kind == "commands" else span,
                                                                  ((),) if kind == "commands" else None)))
@@ -166,6 +208,15 @@ def test_the_extractor_finds_the_documented_examples():
     assert is_synopsis(".venv/bin/adekg load FILE... --graph IRI")
     assert not is_synopsis(".venv/bin/adekg query 'SELECT ?a WHERE { ?a ?b ?c }' --format tsv")
     assert extract("```sparql\nASK { ?s ?p ?o }\n```\n<!-- rows: 1 -->\n", "x")[0].stated == 1
+    assert [(e.kind, e.text, e.stated) for e in extract("```ini\n[A]\nb = 1\n```\n<!-- file: /tmp/v/a.ini -->\n", "x")] \
+        == [("file", "[A]\nb = 1\n", "/tmp/v/a.ini")]
+    assert [e.kind for e in extract("`A=1 B=... .venv/bin/adekg build --store URL`\n", "x")] == ["synopsis"]
+    assert steps("a 'x && y' && b &   # c && d") == ["a 'x && y'", "b &"] and in_background("b &")
+    assert ASSIGNMENT.match("CP=$(python -c 'print(1)')") and not ASSIGNMENT.match("A=1 .venv/bin/adekg build")
+    checkout = Checkout(Path("."), {}, {}, Path("/s"), {})
+    written = local("-c /tmp/vdb/v.ini 127.0.0.1:1111 127.0.0.1:8890/x 127.0.0.1:5000 /tmp/vdb", checkout).split()
+    assert written[:2] == ["-c", "/s/vdb/v.ini"] and written[-2:] == ["127.0.0.1:5000", "/s/vdb"]
+    assert written[2] == f"127.0.0.1:{checkout.ports['1111']}" and written[3] == f"127.0.0.1:{checkout.ports['8890']}/x"
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +238,7 @@ def test_documented_query_runs(server, example):
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "synopsis"], ids=lambda e: e.where)
 def test_documented_synopsis_names_a_real_command_and_its_flags(example):
-    words = QUOTED.sub("''", example.text).split()[1:]
+    words = QUOTED.sub("''", ENV_PREFIX.sub("", example.text)).split()[1:]
     subparsers = next(action for action in cli_parser()._actions if action.dest == "command").choices
     command = next((word for word in words if not word.startswith(("-", "["))), None)
     assert command in subparsers, f"{example.where}: no sub-command {command!r} in {example.text!r}"
@@ -196,12 +247,46 @@ def test_documented_synopsis_names_a_real_command_and_its_flags(example):
     assert flags <= accepted, f"{example.where}: `adekg {command}` has no {sorted(flags - accepted)}"
 
 
+def ci_test_command() -> str:
+    """The line .ci/run runs after installing the system packages: the README's test command, verbatim."""
+    lines = CI_RUN.read_text(encoding="utf-8").splitlines()
+    return next(line for line in reversed(lines) if line.strip() and not line.startswith("#")).strip()
+
+
+def test_the_install_and_test_commands_are_the_ones_ci_runs():
+    """The install steps and the suite's command are not run here (the suite runs inside what they make); CI runs
+    them: .ci/run's last line is the README's test command verbatim, and every other doc installs with its steps."""
+    ci_line = ci_test_command()
+    *install, suite = steps(ci_line)
+    assert [SETUP.match(step) is not None for step in install] == [True, True] and suite == ".venv/bin/python -m pytest -q"
+    readme = [e for e in EXAMPLES if e.where.startswith("README.md:") and e.kind == "commands"][0]  # "The two commands"
+    assert readme.text == (" && ".join(install) + " && .venv/bin/adekg serve", ci_line)
+    documented = [(e.where, step) for e in EXAMPLES if e.kind == "commands" for line in e.text for step in steps(line)]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = [install[1].replace("-q -e '.[test]'", f"-e '.[{extra}]'")  # e.g. the benchmarks' extra
+              for extra in project["project"]["optional-dependencies"] if extra != "test"]
+    for where, step in documented:
+        assert not SETUP.match(step) or step in install + extras, f"{where}: `{step}` does not install as .ci/run does"
+    testpaths = [ROOT / path for path in project["tool"]["pytest"]["ini_options"]["testpaths"]]
+    for where, step in documented:
+        if SUITE.search(step):  # the suite, or some of its files: each is one that the CI line runs
+            assert step.startswith(suite), f"{where}: `{step}` is not `{suite}` with arguments"
+            for name in step[len(suite):].split():
+                assert any((ROOT / name).is_relative_to(path) for path in testpaths) and (ROOT / name).is_file(), \
+                    f"{where}: `{step}` names {name}, which is not a test file of {testpaths}"
+
+
 class Checkout(NamedTuple):
-    """The scratch folder standing for the repository root, the environment the lines run with, and what ran."""
+    """The scratch folder standing for the repository root, the environment the lines run with, and what ran.
+
+    `scratch` stands for /tmp and `ports` maps each fixed port a walk-through names to a free one.
+    """
 
     folder: Path
     env: dict
     ran: dict
+    scratch: Path
+    ports: dict
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +295,8 @@ def checkout(built_store, tmp_path_factory) -> Checkout:
         pytest.skip("adekg is not installed in the environment running the tests (pip install -e .)")
     folder = tmp_path_factory.mktemp("checkout")
     (folder / ".venv").symlink_to(sys.prefix, target_is_directory=True)
+    for name in ("graph", "tests"):  # the Java sources the ontology README compiles; `python -m tests.hermit_with_data`
+        (folder / name).symlink_to(ROOT / name, target_is_directory=True)
     for name in ("seeds", "ontology"):
         shutil.copytree(ROOT / name, folder / name)
         for path in (folder / name).rglob("*"):
@@ -217,11 +304,25 @@ def checkout(built_store, tmp_path_factory) -> Checkout:
     shutil.copytree(built_store, folder / "adekg-data" / "store", symlinks=True)
     env = {**os.environ, "ADEKG_STORE": str(folder / "adekg-data" / "store"), "ADEKG_SEEDS": str(folder / "seeds"),
            "ADEKG_ONTOLOGY": str(folder / "ontology"), "ADEKG_PORT": str(free_port()), "ADEKG_WORKERS": "1"}
-    return Checkout(folder, env, {})
+    return Checkout(folder, env, {}, tmp_path_factory.mktemp("tmp"), {})
+
+
+def without_comment(line: str) -> str:
+    """A shell line without its trailing `# comment` (outside quotes)."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1].isspace()):
+            return line[:index].rstrip()
+    return line.rstrip()
 
 
 def steps(line: str) -> list[str]:
-    """The commands of a line joined by `&&` (outside quotes)."""
+    """The commands of a line joined by `&&` (outside quotes), without its comment; a trailing `&` is kept."""
+    line = without_comment(line)
     parts, start, quote = [], 0, None
     for index, char in enumerate(line):
         if quote:
@@ -231,13 +332,26 @@ def steps(line: str) -> list[str]:
         elif line.startswith("&&", index):
             parts.append(line[start:index].strip())
             start = index + 2
-    # A trailing `&` (run in the background) is dropped: serve lines are started in the background anyway.
-    return [part.removesuffix("&").strip() for part in parts + [line[start:].strip()] if part and part != "&&"]
+    return [part for part in parts + [line[start:].strip()] if part and part != "&&"]
+
+
+def in_background(step: str) -> bool:
+    return step.endswith("&") and not step.endswith("&&")
+
+
+def program(step: str) -> str:
+    """The program a step starts (after any VAR=value prefix)."""
+    words = ENV_PREFIX.sub("", step).split()
+    return words[0] if words else ""
 
 
 def missing_tool(step: str) -> str | None:
-    """What the machine lacks to run a step (the OWL API for `python -m graph.ontology`), as test_ontology skips it."""
-    if "-m graph.ontology" not in step or os.environ.get("CI"):
+    """What the machine lacks to run a step: its program, or the OWL API (as test_ontology skips without it)."""
+    name = program(step)
+    if not ASSIGNMENT.match(step) and name not in SHELL_WORDS and not name.startswith((".", "/", "$")) \
+            and shutil.which(name) is None:
+        return f"{name} is not installed ({INSTALLS.get(name, 'not on PATH')})"
+    if "graph.ontology" not in step or os.environ.get("CI"):
         return None
     try:
         owlapi_classpath(os.environ.get("ADEKG_OWLAPI_CLASSPATH"))
@@ -251,22 +365,38 @@ def is_serve(step: str) -> bool:
     return words[:1] == [".venv/bin/adekg"] and next((w for w in words[1:] if not w.startswith("-")), None) == "serve"
 
 
-def run_line(line: str, checkout: Checkout, server: str) -> str:
-    """Run one documented command line; return what it printed (stdout, then stderr)."""
+def local(text: str, checkout: Checkout) -> str:
+    """A documented text with /tmp/ replaced by the scratch folder and each fixed port by a free one (kept per port)."""
+    text = SCRATCH.sub(str(checkout.scratch) + "/", text)
+    return FIXED_PORT.sub(lambda match: match.group(1) + str(checkout.ports.setdefault(match.group(2), free_port())),
+                          text)
+
+
+def run_line(line: str, checkout: Checkout, server: str, prelude: str = "") -> str:
+    """Run one documented command line (after the block's variable assignments); return what it printed."""
+    line = local(line, checkout)
     if line.startswith("curl "):
-        for local in LOCAL_SERVERS:
-            line = line.replace(local, server)
+        for address in LOCAL_SERVERS:
+            line = line.replace(address, server)
         line = "curl --fail --show-error --max-time 60 " + line[len("curl "):]
-    result = subprocess.run(["bash", "-c", "set -eo pipefail\n" + line], capture_output=True, text=True,
-                            cwd=checkout.folder, env=checkout.env, timeout=COMMAND_SECONDS)
+    result = subprocess.run(["bash", "-c", "set -eo pipefail\n" + prelude + line], capture_output=True,
+                            text=True, cwd=checkout.folder, env=checkout.env, timeout=COMMAND_SECONDS)
     assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-3000:]}"
     return (result.stdout + result.stderr).replace("\r\n", "\n")
+
+
+def start_background(step: str, checkout: Checkout) -> subprocess.Popen:
+    """Start a documented `... &` line (not a serve line) in its own session; the caller stops it."""
+    return subprocess.Popen(["bash", "-c", "exec " + local(step.removesuffix("&"), checkout)], cwd=checkout.folder,
+                            env=checkout.env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def check_serve(step: str, checkout: Checkout) -> None:
     """Start a documented `adekg serve` in the background, ask it a question, and stop it."""
     log = tempfile.TemporaryFile()
     env = {**checkout.env, "ADEKG_PORT": str(free_port())}  # picked now: a port found free minutes ago may not be
+    step = SERVE_PORT.sub(f"--port {env['ADEKG_PORT']}", local(step.removesuffix("&").strip(), checkout))
     process = subprocess.Popen(["bash", "-c", "exec " + step], cwd=checkout.folder, env=env,
                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{env['ADEKG_PORT']}"
@@ -298,31 +428,68 @@ def assert_states(printed: str, stated: tuple[str, ...], where: str, line: str) 
     assert not missing, f"{where}: `{line}` did not print {missing[0]!r}; it printed:\n{printed[-3000:]}"
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "commands"], ids=lambda e: e.where)
-def test_documented_command_lines_run(checkout, server, example):
-    not_run = []
-    for line, stated in zip(example.text, example.stated):
-        for step in steps(line):
-            if SETUP.match(step):
-                assert (checkout.folder / ".venv" / "bin" / "adekg").is_file()  # what the install step makes
-                not_run.append(f"{step} (installs; this suite runs in the environment it makes)")
-            elif SUITE.search(step):
-                not_run.append(f"{step} (the test suite itself, or its record of the slow HermiT route)")
-            elif (missing := missing_tool(step)) is not None:
-                not_run.append(f"{step} ({missing})")
-            elif step in checkout.ran:
-                assert checkout.ran[step], f"{example.where}: `{step}` failed where it ran first"
-                assert not stated, f"{example.where}: `{step}` states an output but ran first elsewhere"
-            else:
-                checkout.ran[step] = False
-                if is_serve(step):
-                    check_serve(step, checkout)
+def hermit_record_stale(built_store: Path) -> bool:
+    """Whether tests/hermit_with_data.json was computed from other inputs than the session store's case data."""
+    from graph.store import open_store
+
+    from .hermit_with_data import case_ntriples, case_quads, inputs_digest, recorded
+
+    return recorded(inputs_digest(case_ntriples(case_quads(open_store(built_store))))) is None
+
+
+def not_run_because(step: str, built_store: Path) -> str | None:
+    """Why a documented step is not run, or None to run it."""
+    if SETUP.match(step):
+        return f"{step} (installs; .ci/run runs it verbatim, test_the_install_and_test_commands_are_the_ones_ci_runs)"
+    if SUITE.search(step):
+        return f"{step} (the test suite itself, run by .ci/run)"
+    if HERMIT_RECORD in step and hermit_record_stale(built_store):
+        return (f"{step} (tests/hermit_with_data.json is stale: as typed it would run HermiT for minutes and rewrite "
+                f"it; test_rules' agreement test runs HermiT itself meanwhile)")
+    return None
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind in ("commands", "file")], ids=lambda e: e.where)
+def test_documented_command_lines_run(checkout, server, built_store, example):
+    if example.kind == "file":  # a file the text has the reader write (e.g. a Virtuoso ini), with its fixed resources
+        path = Path(local(example.stated, checkout))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(local(example.text, checkout), encoding="utf-8")
+        return
+    missing = {reason for line in example.text for step in steps(line) if (reason := missing_tool(step))}
+    if missing:  # the lines of a block depend on each other: all or none
+        pytest.skip("not run: " + "; ".join(sorted(missing)))
+    not_run, prelude, background = [], "", []
+    try:
+        for line, stated in zip(example.text, example.stated):
+            for step in steps(line):
+                key = step.removesuffix("&").strip() if in_background(step) else step
+                if (reason := not_run_because(step, built_store)) is not None:
+                    not_run.append(reason)
+                elif key in checkout.ran:
+                    assert checkout.ran[key], f"{example.where}: `{key}` failed where it ran first"
+                    assert not stated, f"{example.where}: `{key}` states an output but ran first elsewhere"
+                elif ASSIGNMENT.match(step):  # a variable the later lines of the block use
+                    run_line(step, checkout, server, prelude)
+                    prelude += local(step, checkout) + "\n"
                 else:
-                    try:
-                        printed = run_line(step, checkout, server)
-                    except AssertionError as error:
-                        raise AssertionError(f"{example.where}: `{step}`: {error}") from None
-                    assert_states(printed, stated, example.where, step)
-                checkout.ran[step] = True
+                    checkout.ran[key] = False
+                    if is_serve(key):
+                        check_serve(key, checkout)
+                    elif in_background(step):
+                        background.append(start_background(step, checkout))
+                    else:
+                        record = HERMIT_RECORD_FILE.read_bytes()
+                        try:
+                            printed = run_line(step, checkout, server, prelude)
+                        except AssertionError as error:
+                            raise AssertionError(f"{example.where}: `{step}`: {error}") from None
+                        assert_states(printed, stated, example.where, step)
+                        if HERMIT_RECORD in step:  # the record is current: the command says so and leaves it
+                            assert "is current" in printed and HERMIT_RECORD_FILE.read_bytes() == record, printed
+                    checkout.ran[key] = True
+    finally:
+        for process in background:
+            stop_group(process)
     if not_run and len(not_run) == sum(len(steps(line)) for line in example.text):
         pytest.skip("not run: " + "; ".join(not_run))
