@@ -6,7 +6,8 @@ What is extracted (write new examples in one of these forms and they are run):
   with SELECT, ASK, CONSTRUCT or DESCRIBE (after optional comments and PREFIX/BASE lines). They are POSTed to a
   live `adekg serve` over the session's built store with the prefixes that `adekg query` predefines, and must
   answer 200; `<!-- rows: N -->` after a fenced block, or after a query in the same table cell, states its number
-  of rows, which is checked.
+  of rows, which is checked, and so is the row a cell states after its query as `(1 row: `text`, 7027)` (values
+  in the order of the query's variables, whitespace compared as single spaces).
 - Command lines: every line of a fenced `sh`/`bash`/`shell`/`console` block (in a `console` block the lines that
   start with `$ `, and the lines after one, up to the next, are its stated output), and every inline code span
   that starts with `.venv/bin/` or `curl ` (after optional VAR=value words) or installs (`python3 -m venv`, `pip
@@ -86,7 +87,10 @@ FENCE = re.compile(r"^([ \t]*)```([\w+-]*)[^\n]*\n(.*?)^\1```[ \t]*\n(?:[ \t]*<!
                    re.M | re.S)
 QUERY = re.compile(r"^\s*(?:(?:#[^\n]*|(?:PREFIX|BASE)\b[^\n]*?(?:<[^>]*>))\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
                    re.IGNORECASE)
-ROWS_AFTER = re.compile(r"^[^|`]*?<!--\s*rows:\s*(\d+)\s*-->")
+ROWS_AFTER = re.compile(r"^(?:[^|`]|`[^`|]*`)*?<!--\s*rows:\s*(\d+)\s*-->")
+# The one row a table cell states after its query, as prose: "(1 row: `a quoted text`, 7027)".
+ROW_AFTER = re.compile(r"^\s*\(1 row: ((?:`[^`]*`|[^`()|,]+)(?:,\s*(?:`[^`]*`|[^`()|,]+))*)\)")
+ROW_VALUE = re.compile(r"`([^`]*)`|([^`,]+)")
 SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 SHELLS = {"sh", "bash", "shell", "console"}
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -123,6 +127,7 @@ class Example(NamedTuple):
     kind: str
     text: object
     stated: object
+    row: tuple[str, ...] | None = None  # for a query: the values of the one row its text states
 
 
 def line_of(text: str, offset: int) -> int:
@@ -175,8 +180,11 @@ def extract(text: str, name: str) -> list[Example]:
             for code in SPAN.finditer(line):
                 span, where = code.group(1), f"{name}:{line_of(text, offset)}"
                 if line.lstrip().startswith("|") and QUERY.match(span) and "{" in span:  # a query, not the word ASK
-                    stated = ROWS_AFTER.match(line[code.end():])
-                    found.append((offset, Example(where, "query", span, int(stated.group(1)) if stated else None)))
+                    stated, row = ROWS_AFTER.match(line[code.end():]), ROW_AFTER.match(line[code.end():])
+                    values = tuple((quoted if quoted else bare.strip()) for quoted, bare in
+                                   ROW_VALUE.findall(row.group(1))) if row else None
+                    found.append((offset, Example(where, "query", span, int(stated.group(1)) if stated else None,
+                                                  values)))
                 elif (ENV_PREFIX.sub("", span).startswith((".venv/bin/", "curl ")) or SETUP.match(span)) \
                         and " " in span.strip():
                     kind = "synopsis" if is_synopsis(span) else "commands"
@@ -198,6 +206,8 @@ def test_the_extractor_finds_the_documented_examples():
     assert {"build", "serve", "query", "validate", "synth-faers", "import-faers", "signals", "load"} <= commands
     sample = "| x | `SELECT ?a WHERE { ?a ?b ?c }` (2 rows) <!-- rows: 2 --> | `?s a ade:X` |\n"
     assert [(e.kind, e.text, e.stated) for e in extract(sample, "x")] == [("query", "SELECT ?a WHERE { ?a ?b ?c }", 2)]
+    cell = "| `SELECT ?q ?n WHERE { ?q ?p ?n }` (1 row: `a, (b)`, 7027) <!-- rows: 1 --> |\n"
+    assert [(e.stated, e.row) for e in extract(cell, "x")] == [(1, ("a, (b)", "7027"))]
     assert extract("| one indexed `ASK` |\n", "x") == []
     console = "```console\n$ curl -s http://127.0.0.1:5000/sparql\nok\n$ .venv/bin/adekg query 'ASK {}'\ntrue\n```\n"
     assert [(e.kind, e.text, e.stated) for e in extract(console, "x")] == [
@@ -231,9 +241,16 @@ def test_documented_query_runs(server, example):
                            headers={"Content-Type": "application/sparql-query",
                                     "Accept": "application/sparql-results+json, text/turtle;q=0.9"})
     assert status == 200, f"{example.where}: {body.decode(errors='replace')}"
+    if example.stated is not None or example.row is not None:
+        answer = json.loads(body)
+        rows = answer["results"]["bindings"]
     if example.stated is not None:
-        rows = json.loads(body)["results"]["bindings"]
         assert len(rows) == example.stated, f"{example.where}: the text states {example.stated} rows, got {len(rows)}"
+    if example.row is not None:
+        # whitespace compared as one space: a table cell cannot hold the line break of a quote
+        got = tuple(" ".join(rows[0].get(name, {}).get("value", "").split()) for name in answer["head"]["vars"]) \
+            if len(rows) == 1 else rows
+        assert got == example.row, f"{example.where}: the text states the row {example.row}, got {got}"
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "synopsis"], ids=lambda e: e.where)
