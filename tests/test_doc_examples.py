@@ -17,10 +17,11 @@ What is extracted (write new examples in one of these forms and they are run):
   of shell blocks are never synopses.
 - Files: a fenced block followed by `<!-- file: PATH -->` is a file the text has the reader write (the Virtuoso
   ini of docs/external-store.md); it is written, in document order, before the lines after it run.
-- Not extracted: fenced `python` blocks (docs/endpoint.md and docs/upstream/: reproductions of pyoxigraph
-  panics, run as docs/upstream/pyoxigraph_order_by_panic.py by tests/test_upstream.py), unlabelled blocks
-  other than synopses (diagrams, layouts, a panic message), and prose spans that are not commands of this
-  project (`git diff ...`, `pip index versions pyoxigraph`, which asks PyPI).
+- Python: fenced `python` blocks run with the interpreter running the tests and must exit 0, or, followed by
+  `<!-- aborts: MESSAGE -->` (the pyoxigraph crash reproductions of docs/endpoint.md and docs/upstream/), must
+  abort (SIGABRT) printing MESSAGE.
+- Not extracted: unlabelled blocks other than synopses (diagrams, layouts, a panic message), and prose spans that
+  are not commands of this project (`git diff ...`, `pip index versions pyoxigraph`, which asks PyPI).
 
 How command lines run (visibly different from a user's terminal only in these ways):
 - In a scratch folder standing for the repository root: `.venv` links to the environment of the interpreter
@@ -60,6 +61,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,9 +84,10 @@ pytestmark = pytest.mark.slow  # starts gunicorn over the reasoned store, builds
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "ontology" / "README.md"]
 # A fence may be indented (inside a list item); its closing fence has the same indentation. A comment after it
-# states the rows of a query (`<!-- rows: N -->`) or names the file the reader writes the block to (`file: PATH`).
-FENCE = re.compile(r"^([ \t]*)```([\w+-]*)[^\n]*\n(.*?)^\1```[ \t]*\n(?:[ \t]*<!--\s*(rows|file):\s*(\S+)\s*-->)?",
-                   re.M | re.S)
+# states the rows of a query (`<!-- rows: N -->`), names the file the reader writes the block to (`file: PATH`), or
+# says that a Python block aborts the process with a message (`aborts: MESSAGE`).
+FENCE = re.compile(r"^([ \t]*)```([\w+-]*)[^\n]*\n(.*?)^\1```[ \t]*\n"
+                   r"(?:[ \t]*<!--\s*(rows|file|aborts):\s*([^\n]*?)\s*-->)?", re.M | re.S)
 QUERY = re.compile(r"^\s*(?:(?:#[^\n]*|(?:PREFIX|BASE)\b[^\n]*?(?:<[^>]*>))\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
                    re.IGNORECASE)
 ROWS_AFTER = re.compile(r"^(?:[^|`]|`[^`|]*`)*?<!--\s*rows:\s*(\d+)\s*-->")
@@ -164,6 +167,8 @@ def extract(text: str, name: str) -> list[Example]:
         fenced.append(range(match.start(), match.end()))
         if key == "file":
             found.append((match.start(), Example(where, "file", body, value)))
+        elif info == "python":
+            found.append((match.start(), Example(where, "python", body, value if key == "aborts" else None)))
         elif info == "sparql":
             found.append((match.start(), Example(where, "query", body, int(rows) if rows else None)))
         elif info in SHELLS and (lines := shell_lines(info, body)):
@@ -291,6 +296,17 @@ def test_the_install_and_test_commands_are_the_ones_ci_runs():
             for name in step[len(suite):].split():
                 assert any((ROOT / name).is_relative_to(path) for path in testpaths) and (ROOT / name).is_file(), \
                     f"{where}: `{step}` names {name}, which is not a test file of {testpaths}"
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "python"], ids=lambda e: e.where)
+def test_documented_python_runs_as_the_text_says(example):
+    result = subprocess.run([sys.executable, "-c", example.text], capture_output=True, text=True, cwd=ROOT,
+                            timeout=COMMAND_SECONDS)
+    if example.stated is None:
+        assert result.returncode == 0, f"{example.where}: {result.stderr[-3000:]}"
+    else:  # a reproduction of an upstream crash: it fails once an upgrade fixes it, as a reminder to update the text
+        assert result.returncode == -signal.SIGABRT and example.stated in result.stderr, \
+            f"{example.where}: expected an abort with {example.stated!r}, got exit {result.returncode}: {result.stderr[-3000:]}"
 
 
 class Checkout(NamedTuple):
