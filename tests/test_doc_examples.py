@@ -473,7 +473,8 @@ def hermit_record_stale(built_store: Path) -> bool:
 def not_run_because(step: str, built_store: Path) -> str | None:
     """Why a documented step is not run, or None to run it."""
     if SETUP.match(step):
-        return f"{step} (installs; .ci/run runs it verbatim, test_the_install_and_test_commands_are_the_ones_ci_runs)"
+        return (f"{step} (installs: the suite runs in the environment .ci/run's install makes; "
+                f"test_the_install_and_test_commands_are_the_ones_ci_runs checks the line)")
     if SUITE.search(step):
         return f"{step} (the test suite itself, run by .ci/run)"
     if HERMIT_RECORD in step and hermit_record_stale(built_store):
