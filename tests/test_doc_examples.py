@@ -228,6 +228,8 @@ def test_the_extractor_finds_the_documented_examples():
     assert [e.kind for e in extract("`A=1 B=... .venv/bin/adekg build --store URL`\n", "x")] == ["synopsis"]
     assert steps("a 'x && y' && b &   # c && d") == ["a 'x && y'", "b &"] and in_background("b &")
     assert ASSIGNMENT.match("CP=$(python -c 'print(1)')") and not ASSIGNMENT.match("A=1 .venv/bin/adekg build")
+    assert missing_tool("no-such-virtuoso -f -c /tmp/x.ini &") == "no-such-virtuoso is not installed (not on PATH)"
+    assert missing_tool("until curl -sf x; do sleep 1; done") is None and missing_tool(".venv/bin/adekg build") is None
     checkout = Checkout(Path("."), {}, {}, Path("/s"), {})
     written = local("-c /tmp/vdb/v.ini 127.0.0.1:1111 127.0.0.1:8890/x 127.0.0.1:5000 /tmp/vdb", checkout).split()
     assert written[:2] == ["-c", "/s/vdb/v.ini"] and written[-2:] == ["127.0.0.1:5000", "/s/vdb"]
