@@ -7,7 +7,9 @@ What is extracted (write new examples in one of these forms and they are run):
   live `adekg serve` over the session's built store with the prefixes that `adekg query` predefines, and must
   answer 200; `<!-- rows: N -->` after a fenced block, or after a query in the same table cell, states its number
   of rows, which is checked, and so is the row a cell states after its query as `(1 row: `text`, 7027)` (values
-  in the order of the query's variables, whitespace compared as single spaces).
+  in the order of the query's variables, whitespace compared as single spaces). A query in a prose span runs too;
+  `<!-- answer: false -->` right after it states an ASK's answer, `<!-- not run: REASON -->` says why it is
+  shown only (a query that exhausts memory, or crashes pyoxigraph, as tests/test_hardening_live.py checks).
 - Command lines: every line of a fenced `sh`/`bash`/`shell`/`console` block (in a `console` block the lines that
   start with `$ `, and the lines after one, up to the next, are its stated output), and every inline code span
   that starts with `.venv/bin/` or `curl ` (after optional VAR=value words) or installs (`python3 -m venv`, `pip
@@ -94,6 +96,8 @@ ROWS_AFTER = re.compile(r"^(?:[^|`]|`[^`|]*`)*?<!--\s*rows:\s*(\d+)\s*-->")
 # The one row a table cell states after its query, as prose: "(1 row: `a quoted text`, 7027)".
 ROW_AFTER = re.compile(r"^\s*\(1 row: ((?:`[^`]*`|[^`()|,]+)(?:,\s*(?:`[^`]*`|[^`()|,]+))*)\)")
 ROW_VALUE = re.compile(r"`([^`]*)`|([^`,]+)")
+# Right after a query in prose: its answer (`<!-- answer: false -->`, for an ASK) or why it is not run.
+PROSE_AFTER = re.compile(r"^\s*<!--\s*(answer|not run):\s*([^>]*?)\s*-->")
 SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 SHELLS = {"sh", "bash", "shell", "console"}
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -184,7 +188,13 @@ def extract(text: str, name: str) -> list[Example]:
         if not any(offset in span for span in fenced):
             for code in SPAN.finditer(line):
                 span, where = code.group(1), f"{name}:{line_of(text, offset)}"
-                if line.lstrip().startswith("|") and QUERY.match(span) and "{" in span:  # a query, not the word ASK
+                note = PROSE_AFTER.match(line[code.end():])
+                if QUERY.match(span) and "{" in span and not line.lstrip().startswith("|"):  # a query in prose
+                    if note and note.group(1) == "not run":
+                        found.append((offset, Example(where, "unrun query", span, note.group(2))))
+                    else:
+                        found.append((offset, Example(where, "query", span, note.group(2) == "true" if note else None)))
+                elif line.lstrip().startswith("|") and QUERY.match(span) and "{" in span:  # a query, not the word ASK
                     stated, row = ROWS_AFTER.match(line[code.end():]), ROW_AFTER.match(line[code.end():])
                     values = tuple((quoted if quoted else bare.strip()) for quoted, bare in
                                    ROW_VALUE.findall(row.group(1))) if row else None
@@ -214,6 +224,8 @@ def test_the_extractor_finds_the_documented_examples():
     cell = "| `SELECT ?q ?n WHERE { ?q ?p ?n }` (1 row: `a, (b)`, 7027) <!-- rows: 1 --> |\n"
     assert [(e.stated, e.row) for e in extract(cell, "x")] == [(1, ("a, (b)", "7027"))]
     assert extract("| one indexed `ASK` |\n", "x") == []
+    prose = "`ASK { ?s ?p ?o }` <!-- answer: false --> and `SELECT * { ?s ?p ?o }` <!-- not run: too big -->.\n"
+    assert [(e.kind, e.stated) for e in extract(prose, "x")] == [("query", False), ("unrun query", "too big")]
     console = "```console\n$ curl -s http://127.0.0.1:5000/sparql\nok\n$ .venv/bin/adekg query 'ASK {}'\ntrue\n```\n"
     assert [(e.kind, e.text, e.stated) for e in extract(console, "x")] == [
         ("commands", ("curl -s http://127.0.0.1:5000/sparql", ".venv/bin/adekg query 'ASK {}'"), (("ok",), ("true",)))]
@@ -242,12 +254,17 @@ def server(built_store):
         yield base
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "query"], ids=lambda e: e.where)
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind.endswith("query")], ids=lambda e: e.where)
 def test_documented_query_runs(server, example):
+    if example.kind == "unrun query":
+        pytest.skip(f"not run, as the text says: {example.stated}")
     status, _, body = http(server + "/sparql", data=(PROLOGUE + example.text).encode("utf-8"),
                            headers={"Content-Type": "application/sparql-query",
                                     "Accept": "application/sparql-results+json, text/turtle;q=0.9"})
     assert status == 200, f"{example.where}: {body.decode(errors='replace')}"
+    if isinstance(example.stated, bool):  # an ASK's answer
+        assert json.loads(body)["boolean"] is example.stated, f"{example.where}: the text says {example.stated}"
+        return
     if example.stated is not None or example.row is not None:
         answer = json.loads(body)
         rows = answer["results"]["bindings"]
