@@ -419,9 +419,13 @@ def is_serve(step: str) -> bool:
 
 def local(text: str, checkout: Checkout) -> str:
     """A documented text with /tmp/ replaced by the scratch folder and each fixed port by a free one (kept per port)."""
-    text = SCRATCH.sub(str(checkout.scratch) + "/", text)
-    return FIXED_PORT.sub(lambda match: match.group(1) + str(checkout.ports.setdefault(match.group(2), free_port())),
-                          text)
+    def port(match: re.Match) -> str:
+        while match.group(2) not in checkout.ports:
+            if (candidate := free_port()) not in checkout.ports.values():
+                checkout.ports[match.group(2)] = candidate
+        return match.group(1) + str(checkout.ports[match.group(2)])
+
+    return FIXED_PORT.sub(port, SCRATCH.sub(str(checkout.scratch) + "/", text))
 
 
 def run_line(line: str, checkout: Checkout, server: str, prelude: str = "") -> str:
