@@ -506,6 +506,18 @@ def not_run_because(step: str, built_store: Path) -> str | None:
     return None
 
 
+def run_and_check(step: str, stated: tuple[str, ...], where: str, checkout: Checkout, server: str, prelude: str):
+    """Run one documented step in the foreground; check that it printed what the text states."""
+    record = HERMIT_RECORD_FILE.read_bytes()
+    try:
+        printed = run_line(step, checkout, server, prelude)
+    except AssertionError as error:
+        raise AssertionError(f"{where}: `{step}`: {error}") from None
+    assert_states(printed, stated, where, step)
+    if HERMIT_RECORD in step:  # the record is current (else not run): the command says so and leaves it
+        assert "is current" in printed and HERMIT_RECORD_FILE.read_bytes() == record, printed
+
+
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind in ("commands", "file")], ids=lambda e: e.where)
 def test_documented_command_lines_run(checkout, server, built_store, example):
     if example.kind == "file":  # a file the text has the reader write (e.g. a Virtuoso ini), with its fixed resources
@@ -536,14 +548,7 @@ def test_documented_command_lines_run(checkout, server, built_store, example):
                     elif in_background(step):
                         background.append(start_background(step, checkout))
                     else:
-                        record = HERMIT_RECORD_FILE.read_bytes()
-                        try:
-                            printed = run_line(step, checkout, server, prelude)
-                        except AssertionError as error:
-                            raise AssertionError(f"{example.where}: `{step}`: {error}") from None
-                        assert_states(printed, stated, example.where, step)
-                        if HERMIT_RECORD in step:  # the record is current: the command says so and leaves it
-                            assert "is current" in printed and HERMIT_RECORD_FILE.read_bytes() == record, printed
+                        run_and_check(step, stated, example.where, checkout, server, prelude)
                     checkout.ran[key] = True
     finally:
         for process in background:
