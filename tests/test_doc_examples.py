@@ -328,6 +328,24 @@ def test_documented_python_runs_as_the_text_says(example):
             f"{example.where}: expected an abort with {example.stated!r}, got exit {result.returncode}: {result.stderr[-3000:]}"
 
 
+def test_the_hermit_record_command_runs_hermit_only_for_a_stale_record(monkeypatch, tmp_path, capsys):
+    """What docs/reasoning.md says of `python -m tests.hermit_with_data` (the case data and HermiT stubbed)."""
+    from tests import hermit_with_data
+
+    hermit_runs = []
+    monkeypatch.setattr(hermit_with_data, "current_case_ntriples", lambda: b"<urn:x:a> <urn:x:p> <urn:x:b> .\n")
+    monkeypatch.setattr(hermit_with_data, "realise", lambda ntriples: hermit_runs.append(ntriples) or {("a", "B")})
+    monkeypatch.setattr(hermit_with_data, "ROOT", tmp_path)
+    monkeypatch.setattr(hermit_with_data, "RECORD", tmp_path / "record.json")
+    assert hermit_with_data.main(["--check"]) == 1 and hermit_runs == []  # no record: stale
+    assert "is stale" in capsys.readouterr().err
+    assert hermit_with_data.main([]) == 0 and len(hermit_runs) == 1  # stale: HermiT runs, the record is written
+    assert hermit_with_data.recorded(hermit_with_data.inputs_digest(hermit_runs[0])) == {("a", "B")}
+    assert hermit_with_data.main([]) == 0 and hermit_with_data.main(["--check"]) == 0 and len(hermit_runs) == 1
+    assert "is current" in capsys.readouterr().out
+    assert hermit_with_data.main(["--force"]) == 0 and len(hermit_runs) == 2
+
+
 class Checkout(NamedTuple):
     """The scratch folder standing for the repository root, the environment the lines run with, and what ran.
 
