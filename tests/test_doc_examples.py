@@ -19,6 +19,9 @@ What is extracted (write new examples in one of these forms and they are run):
   of shell blocks are never synopses.
 - Files: a fenced block followed by `<!-- file: PATH -->` is a file the text has the reader write (the Virtuoso
   ini of docs/external-store.md); it is written, in document order, before the lines after it run.
+- Shown only: a fenced block followed by `<!-- not run: REASON -->` (the Java checks of ontology/README.md, which
+  tests/test_ontology.py runs: ~18 s of CPU again here) is skipped with its reason; the repository files it names
+  must exist.
 - Python: fenced `python` blocks run with the interpreter running the tests and must exit 0, or, followed by
   `<!-- aborts: MESSAGE -->` (the pyoxigraph crash reproductions of docs/endpoint.md and docs/upstream/), must
   abort (SIGABRT) printing MESSAGE.
@@ -27,7 +30,7 @@ What is extracted (write new examples in one of these forms and they are run):
 
 How command lines run (visibly different from a user's terminal only in these ways):
 - In a scratch folder standing for the repository root: `.venv` links to the environment of the interpreter
-  running the tests, `graph/` and `tests/` link to the repository's, `seeds/` and `ontology/` are copies
+  running the tests, `tests/` links to the repository's, `seeds/` and `ontology/` are copies
   (`python -m graph.ontology canonical`/`release` rewrite the latter), `adekg-data/store` is a copy of the
   session's built store. The environment sets ADEKG_STORE, ADEKG_SEEDS and ADEKG_ONTOLOGY to those paths,
   ADEKG_PORT to a free port (picked again for each serve line) and ADEKG_WORKERS to 1; the CLI honours them
@@ -87,9 +90,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "ontology" / "README.md"]
 # A fence may be indented (inside a list item); its closing fence has the same indentation. A comment after it
 # states the rows of a query (`<!-- rows: N -->`), names the file the reader writes the block to (`file: PATH`), or
-# says that a Python block aborts the process with a message (`aborts: MESSAGE`).
+# says that a Python block aborts the process with a message (`aborts: MESSAGE`) or why a block is not run.
 FENCE = re.compile(r"^([ \t]*)```([\w+-]*)[^\n]*\n(.*?)^\1```[ \t]*\n"
-                   r"(?:[ \t]*<!--\s*(rows|file|aborts):\s*([^\n]*?)\s*-->)?", re.M | re.S)
+                   r"(?:[ \t]*<!--\s*(rows|file|aborts|not run):\s*([^\n]*?)\s*-->)?", re.M | re.S)
+REPOSITORY_PATH = re.compile(r"(?<![\w./$-])(?:[\w.-]+/)+[\w.-]+\.[a-z]+\b")
 QUERY = re.compile(r"^\s*(?:(?:#[^\n]*|(?:PREFIX|BASE)\b[^\n]*?(?:<[^>]*>))\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
                    re.IGNORECASE)
 ROWS_AFTER = re.compile(r"^(?:[^|`]|`[^`|]*`)*?<!--\s*rows:\s*(\d+)\s*-->")
@@ -171,6 +175,8 @@ def extract(text: str, name: str) -> list[Example]:
         fenced.append(range(match.start(), match.end()))
         if key == "file":
             found.append((match.start(), Example(where, "file", body, value)))
+        elif key == "not run":
+            found.append((match.start(), Example(where, "unrun commands", body, value)))
         elif info == "python":
             found.append((match.start(), Example(where, "python", body, value if key == "aborts" else None)))
         elif info == "sparql":
@@ -346,6 +352,14 @@ def test_the_hermit_record_command_runs_hermit_only_for_a_stale_record(monkeypat
     assert hermit_with_data.main(["--force"]) == 0 and len(hermit_runs) == 2
 
 
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "unrun commands"], ids=lambda e: e.where)
+def test_a_block_shown_only_names_files_that_exist_and_says_why(example):
+    named = [path for path in REPOSITORY_PATH.findall(example.text) if not path.startswith("tmp/")]
+    missing = [path for path in named if not (ROOT / path).is_file()]
+    assert named and not missing, f"{example.where}: names {missing or 'no file of the repository'}"
+    pytest.skip(f"not run, as the text says: {example.stated}")
+
+
 class Checkout(NamedTuple):
     """The scratch folder standing for the repository root, the environment the lines run with, and what ran.
 
@@ -365,8 +379,7 @@ def checkout(built_store, tmp_path_factory) -> Checkout:
         pytest.skip("adekg is not installed in the environment running the tests (pip install -e .)")
     folder = tmp_path_factory.mktemp("checkout")
     (folder / ".venv").symlink_to(sys.prefix, target_is_directory=True)
-    for name in ("graph", "tests"):  # the Java sources the ontology README compiles; `python -m tests.hermit_with_data`
-        (folder / name).symlink_to(ROOT / name, target_is_directory=True)
+    (folder / "tests").symlink_to(ROOT / "tests", target_is_directory=True)  # for `python -m tests.hermit_with_data`
     for name in ("seeds", "ontology"):
         shutil.copytree(ROOT / name, folder / name)
         for path in (folder / name).rglob("*"):
