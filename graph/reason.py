@@ -104,6 +104,7 @@ class ReasoningOutput:
     hermit_seconds: float
     rules_seconds: float
     hermit_cached: bool = False
+    checks_seconds: float = 0.0
 
 
 def realisation_quads(found: list[Realisation]) -> Iterator[Quad]:
@@ -170,7 +171,9 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
     store.extend(inferred + rules + list(classification_quads(result)))
     clock = time.perf_counter()
     produced, counts = run_rules(store, ontology_dir, rule_tick)
+    checks_clock = time.perf_counter()
     problems = inconsistencies(store, ontology_dir)
+    checks_seconds = time.perf_counter() - checks_clock
     store.remove_graph(NamedNode(CLASSIFICATION_GRAPH))
     if problems:
         raise ReasoningError(f"the case data is inconsistent with the ontology ({len(problems)} problem(s), first: "
@@ -179,7 +182,7 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
     ended = datetime.datetime.now(datetime.timezone.utc)
     provenance = list(provenance_quads(store, ontology_dir, result.hermit_version, started, ended))
     return ReasoningOutput(inferred + rules + produced + provenance, inferred, len(result.realisations), counts,
-                           hermit_seconds, rules_seconds, result.cached)
+                           hermit_seconds, rules_seconds, result.cached, checks_seconds)
 
 
 def provenance_quads(store: Store, ontology_dir: Path, version: str, started: datetime.datetime,
