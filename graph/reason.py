@@ -208,8 +208,8 @@ def provenance_quads(store: Store, ontology_dir: Path, version: str, started: da
         yield quad(agent, RDF + "type", NamedNode(PROV + "SoftwareAgent"))
         yield quad(agent, RDFS + "label", Literal(label))
     yield quad(hermit, OWL + "versionInfo", Literal(version))
-    inputs = sorted({q.graph_name.value for q in store.quads_for_pattern(None, None, None)
-                     if isinstance(q.graph_name, NamedNode)} - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH})
+    inputs = sorted({graph.value for graph in store.named_graphs() if isinstance(graph, NamedNode)}
+                    - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH})
     for iri in inputs:
         yield quad(activity, PROV + "used", NamedNode(iri))
     for path in rule_files(ontology_dir) + data_files(ontology_dir):
