@@ -104,6 +104,7 @@ class ReasoningOutput:
     hermit_seconds: float
     rules_seconds: float
     hermit_cached: bool = False
+    checks_seconds: float = 0.0
 
 
 def realisation_quads(found: list[Realisation]) -> Iterator[Quad]:
@@ -170,7 +171,9 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
     store.extend(inferred + rules + list(classification_quads(result)))
     clock = time.perf_counter()
     produced, counts = run_rules(store, ontology_dir, rule_tick)
+    checks_clock = time.perf_counter()
     problems = inconsistencies(store, ontology_dir)
+    checks_seconds = time.perf_counter() - checks_clock
     store.remove_graph(NamedNode(CLASSIFICATION_GRAPH))
     if problems:
         raise ReasoningError(f"the case data is inconsistent with the ontology ({len(problems)} problem(s), first: "
@@ -179,7 +182,7 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
     ended = datetime.datetime.now(datetime.timezone.utc)
     provenance = list(provenance_quads(store, ontology_dir, result.hermit_version, started, ended))
     return ReasoningOutput(inferred + rules + produced + provenance, inferred, len(result.realisations), counts,
-                           hermit_seconds, rules_seconds, result.cached)
+                           hermit_seconds, rules_seconds, result.cached, checks_seconds)
 
 
 def provenance_quads(store: Store, ontology_dir: Path, version: str, started: datetime.datetime,
@@ -205,8 +208,8 @@ def provenance_quads(store: Store, ontology_dir: Path, version: str, started: da
         yield quad(agent, RDF + "type", NamedNode(PROV + "SoftwareAgent"))
         yield quad(agent, RDFS + "label", Literal(label))
     yield quad(hermit, OWL + "versionInfo", Literal(version))
-    inputs = sorted({q.graph_name.value for q in store.quads_for_pattern(None, None, None)
-                     if isinstance(q.graph_name, NamedNode)} - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH})
+    inputs = sorted({graph.value for graph in store.named_graphs() if isinstance(graph, NamedNode)}
+                    - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH})
     for iri in inputs:
         yield quad(activity, PROV + "used", NamedNode(iri))
     for path in rule_files(ontology_dir) + data_files(ontology_dir):

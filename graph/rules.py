@@ -61,17 +61,23 @@ def rule_quads(ontology_dir: Path) -> Iterator[Quad]:
         yield from (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
 
 
+def apply_rule(store: Store, path: Path) -> list[Quad]:
+    """One rule's output over the store, as quads of the inferred graph (not yet added to the store)."""
+    try:
+        triples = list(store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True,
+                                   prefixes=PREFIXES, substitutions={Variable("rule"): rule_iri(path)}))
+    except SyntaxError as error:
+        raise RuleError(f"malformed rule ({error})", file=str(path)) from None
+    graph = NamedNode(INFERRED_GRAPH)
+    return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+
+
 def run_rules(store: Store, ontology_dir: Path, tick=None) -> tuple[list[Quad], dict[str, int]]:
     """Apply each rule in order, adding its output to the store so later rules see it; tick(done, total) after each."""
-    graph, produced, counts = NamedNode(INFERRED_GRAPH), [], {}
+    produced, counts = [], {}
     files = rule_files(ontology_dir)
     for done, path in enumerate(files, 1):
-        try:
-            triples = list(store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True,
-                                       prefixes=PREFIXES, substitutions={Variable("rule"): rule_iri(path)}))
-        except SyntaxError as error:
-            raise RuleError(f"malformed rule ({error})", file=str(path)) from None
-        quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+        quads = apply_rule(store, path)
         store.extend(quads)
         produced += quads
         counts[path.stem] = len(quads)
@@ -85,15 +91,16 @@ def consistency_files(ontology_dir: Path) -> list[Path]:
     return sorted((ontology_dir / RULES_DIR / CONSISTENCY_DIR).glob("*.rq"))
 
 
+def check_inconsistencies(store: Store, path: Path) -> list[str]:
+    """The inconsistencies one check finds: check, individual, values."""
+    try:
+        rows = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True, prefixes=PREFIXES)
+    except SyntaxError as error:
+        raise RuleError(f"malformed consistency check ({error})", file=str(path)) from None
+    return [f"{path.stem}: " + " ".join(str(row[name]) if row[name] is not None else "-"
+                                        for name in ("individual", "property", "first", "second")) for row in rows]
+
+
 def inconsistencies(store: Store, ontology_dir: Path) -> list[str]:
     """One line per inconsistency the checks find in the case data (with the inferred types): check, individual, values."""
-    found = []
-    for path in consistency_files(ontology_dir):
-        try:
-            rows = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True, prefixes=PREFIXES)
-        except SyntaxError as error:
-            raise RuleError(f"malformed consistency check ({error})", file=str(path)) from None
-        for row in rows:
-            values = [str(row[name]) if row[name] is not None else "-" for name in ("individual", "property", "first", "second")]
-            found.append(f"{path.stem}: {' '.join(values)}")
-    return sorted(found)
+    return sorted(line for path in consistency_files(ontology_dir) for line in check_inconsistencies(store, path))
