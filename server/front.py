@@ -224,6 +224,9 @@ def main(argv: list[str]) -> int:
     config = uvicorn.Config(Front(front, pool), host=front.host, port=front.port,
                             http=with_header_timeout(front.header_timeout), loop="uvloop",
                             lifespan="on", access_log=False, log_level="warning", server_header=False,
+                            # the client address is ours to decide (FrontSettings.trust_forwarded): uvicorn's
+                            # own middleware would take X-Forwarded-For from any local peer
+                            proxy_headers=False,
                             limit_concurrency=front.max_connections, timeout_keep_alive=front.keep_alive,
                             timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)

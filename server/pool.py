@@ -407,8 +407,7 @@ class Pool:
         worker.busy_since = time.monotonic()
         data = worker_module.pickle.dumps(request, protocol=worker_module.pickle.HIGHEST_PROTOCOL)
         # A timer rather than asyncio.wait_for: it costs less per request; killing the worker ends the read below.
-        timer = asyncio.get_running_loop().call_later(settings.timeout, worker.kill, 503,
-                                                      stopped_message(settings.timeout))
+        timer = asyncio.get_running_loop().call_later(settings.timeout, self.overran, worker)
         try:
             worker.writer.write(worker_module.FRAME.pack(len(data)) + data)
             status, headers, body, path = await self.receive(worker)
@@ -425,6 +424,10 @@ class Pool:
         finally:
             timer.cancel()
         return await self.ended(worker)
+
+    def overran(self, worker: Worker) -> None:
+        """Kill a worker whose request ran past the timeout (its request is answered 503)."""
+        worker.kill(503, stopped_message(self.settings.timeout))
 
     async def ended(self, worker: Worker) -> Reply:
         """The answer for a request whose worker was killed or died; the worker is replaced."""

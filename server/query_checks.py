@@ -46,6 +46,8 @@ CHAIN_KEYWORDS = ("union", "minus", "optional", "filter", "bind", "graph", "serv
 COLLECTION = re.compile(r"\(([^(),{}\[\]]*)\)")
 BRACKETS = re.compile(r"[{}()\[\]]")
 # The prologue (PREFIX/BASE/VERSION declarations, comments, whitespace) and then an update's first keyword.
+# A percent-escape of a byte above 0x7F: without one (and with no raw non-ASCII byte) the decoded text is ASCII.
+HIGH_ESCAPE = re.compile(rb"%[89A-Fa-f][0-9A-Fa-f]")
 UPDATE = re.compile(r'(?:\s+|#[^\n\r]*+|[Pp][Rr][Ee][Ff][Ii][Xx]\s*[^\s:<]*:\s*<[^<>"{}|^`\\\x00-\x20]*>'
                     r'|[Bb][Aa][Ss][Ee]\s*<[^<>"{}|^`\\\x00-\x20]*>'
                     r'|[Vv][Ee][Rr][Ss][Ii][Oo][Nn]\s*(?:"[^"]*"|\'[^\']*\'))*'
@@ -226,7 +228,7 @@ def refusal_of_malformed(query: str, error: SyntaxError) -> Refused:
 
 def check_form_encoding(raw: bytes, where: str) -> None:
     """Refuse (400) URL-encoded parameters whose percent-decoded bytes are not UTF-8, naming the parameter."""
-    if b"%" not in raw and raw.isascii():
+    if raw.isascii() and HIGH_ESCAPE.search(raw) is None:
         return
     for pair in raw.split(b"&"):
         name, _, value = pair.partition(b"=")

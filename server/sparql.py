@@ -66,32 +66,34 @@ def read_body(limit: int | None) -> bytes:
 
 def read_request() -> tuple[str | None, dict]:
     """The query text and protocol parameters of a GET or POST; raise Refused if malformed."""
+    req = request._get_current_object()  # one proxy lookup instead of one per use on this hot path
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if request.content_length is not None and limit is not None and request.content_length > limit:
-        raise Refused(413, f"request body of {request.content_length} bytes is over the limit of {limit} bytes")
-    params = request.args
-    check_form_encoding(request.query_string, "query string")
-    charset = request.mimetype_params.get("charset")
+    if req.content_length is not None and limit is not None and req.content_length > limit:
+        raise Refused(413, f"request body of {req.content_length} bytes is over the limit of {limit} bytes")
+    params = req.args
+    check_form_encoding(req.query_string, "query string")
     try:
-        if request.method in ("GET", "HEAD"):
+        if req.method in ("GET", "HEAD"):
             queries, updates = params.getlist("query"), params.getlist("update")
-        elif request.mimetype == "application/x-www-form-urlencoded":
+        elif req.mimetype == "application/x-www-form-urlencoded":
+            charset = req.mimetype_params.get("charset")  # parsed for bodies only: a GET has none to declare
             if not utf8(charset):
                 raise Refused(415, f"form bodies must be UTF-8, not {charset}")
             check_form_encoding(read_body(limit), "form body")
-            params = request.values
-            queries, updates = request.form.getlist("query"), request.form.getlist("update")
-        elif request.mimetype == "application/sparql-query":
+            params = req.values
+            queries, updates = req.form.getlist("query"), req.form.getlist("update")
+        elif req.mimetype == "application/sparql-query":
+            charset = req.mimetype_params.get("charset")
             if not utf8(charset):
                 raise Refused(415, f"application/sparql-query bodies must be UTF-8, not {charset}")
             try:
                 queries, updates = [read_body(limit).decode("utf-8")], params.getlist("update")
             except UnicodeDecodeError as error:
                 raise Refused(400, f"the query is not valid UTF-8 ({error.reason} at byte {error.start})") from None
-        elif request.mimetype == "application/sparql-update":
+        elif req.mimetype == "application/sparql-update":
             raise Refused(403, "this endpoint is read-only: SPARQL Update is not accepted")
         else:
-            raise Refused(415, f"unsupported media type {request.mimetype or '(none)'!r} for a POST body; use "
+            raise Refused(415, f"unsupported media type {req.mimetype or '(none)'!r} for a POST body; use "
                                "application/x-www-form-urlencoded or application/sparql-query")
     except RequestEntityTooLarge:
         raise Refused(413, f"request body is over the limit of {limit} bytes") from None
@@ -134,9 +136,9 @@ def etag_for(*parts: str) -> str:
     return f'"{digest}"'
 
 
-def not_modified(etag: str) -> bool:
+def not_modified(etag: str, req=request) -> bool:
     """True if the client's If-None-Match names this ETag (or *)."""
-    header = request.headers.get("If-None-Match")
+    header = req.headers.get("If-None-Match")
     return bool(header) and (header.strip() == "*" or etag in [tag.strip() for tag in header.split(",")]
                              or f"W/{etag}" in [tag.strip() for tag in header.split(",")])
 
@@ -157,18 +159,18 @@ def prefers_html(accept: str | None) -> bool:
 
 def answer_query(store, query: str, dataset: dict) -> Response:
     """Evaluate a query within the timeout and answer with its results or an error status."""
-    app = current_app._get_current_object()  # one proxy lookup instead of one per use on this hot path
+    app, req = current_app._get_current_object(), request._get_current_object()  # one proxy lookup each
     extensions, settings = app.extensions, app.extensions["adekg_settings"]
-    endpoint = f"{request.scheme}://{request.host}{request.root_path}{request.path}"
+    endpoint = f"{req.scheme}://{req.host}{req.root_path}{req.path}"
     federated = check_query(query, settings, endpoint)
     options = {**dataset_options(dataset), "base_iri": endpoint}  # relative IRIs resolve against the endpoint
-    accept, format_param = request.headers.get("Accept"), dataset["format"]
+    accept, format_param = req.headers.get("Accept"), dataset["format"]
     html_results = extensions.get("adekg_html_results")
     if html_results is not None and not format_param and prefers_html(accept):
         return html_results(query, options, federated)
     etag = etag_for(extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
                     accept or "", repr(format_param))
-    if not_modified(etag):
+    if not_modified(etag, req):
         return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
     cache = extensions["adekg_cache"]
     if etag in cache:
@@ -179,7 +181,7 @@ def answer_query(store, query: str, dataset: dict) -> Response:
     capped_query, capped = cap_rows(query, max_rows)
     limits = extensions["adekg_limits"]
     if dataset["context"] == "url":
-        limits = replace(limits, inline_context=False, context_url=request.url_root + "context/v1.jsonld")
+        limits = replace(limits, inline_context=False, context_url=req.url_root + "context/v1.jsonld")
     try:  # in a query worker: the pool kills it past the time or memory limit
         media_type, spool = evaluate(store, capped_query, options, accept, format_param, limits)
     except NotAcceptable as error:

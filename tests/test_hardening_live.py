@@ -33,13 +33,14 @@ def quick_store(plain_store) -> Path:
 
 
 def get(base: str, path: str, source: str = "127.0.0.1", timeout: float = 60,
-        accept: str = "application/sparql-results+json") -> tuple[int, http.client.HTTPMessage, bytes, float]:
+        accept: str = "application/sparql-results+json",
+        headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes, float]:
     """(status, headers, body, seconds) of one GET sent from a given local address."""
     parts = urllib.parse.urlsplit(base)
     started = time.monotonic()
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(source, 0))
     try:
-        connection.request("GET", path, headers={"Accept": accept})
+        connection.request("GET", path, headers={"Accept": accept, **(headers or {})})
         response = connection.getresponse()
         body = response.read()
         return response.status, response.headers, body, time.monotonic() - started
@@ -172,6 +173,15 @@ def test_client_budget_answers_429_with_retry_after(quick_store):
         status, headers, body, _ = get(base, query_path("ASK {}"), source="127.0.0.3")
         assert status == 429 and int(headers["Retry-After"]) >= 1 and b"3 s of query time per 60 s" in body
         assert get(base, query_path("ASK {}"), source="127.0.0.4")[0] == 200   # other clients are not affected
+
+
+def test_a_forged_x_forwarded_for_does_not_buy_a_new_budget(quick_store):
+    # Without --trust-forwarded the peer address counts, even for a local peer (uvicorn would trust 127.0.0.1's).
+    with live_server(quick_store, "--workers", "1", "--timeout", "1.5", "--client-budget", "3") as (base, _):
+        forged = [{"X-Forwarded-For": f"198.51.100.{n}"} for n in range(4)]
+        spent = [get(base, query_path(EXPLOSIVE, n=str(n)), headers=forged[n])[0] for n in range(3)]
+        assert spent == [503, 503, 503]
+        assert get(base, query_path("ASK {}"), headers=forged[3])[0] == 429
 
 
 def ages(base: str) -> list[str]:
