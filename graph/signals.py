@@ -13,7 +13,7 @@ import datetime
 import hashlib
 import math
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -22,6 +22,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from . import __version__
 from .faers_mapping import slug
+from .signals_tally import Counts, QuarterTally, folder_of, load
 from .terms import ADE, BUILD, BUILD_GRAPH, GRAPH, INFERRED, PROV, RDF, RDFS, XSD, ade
 
 SPARQL = Path(__file__).resolve().parent / "sparql"
@@ -38,16 +39,6 @@ class Thresholds:
     prr_lower: float = 1.0        # PRR's 95 % lower bound must exceed this
     ic_lower: float = 0.0         # IC025 must exceed this
     fdr: float = 0.001            # vigipy's local false-discovery rate of PRR, over all observed pairs
-
-
-@dataclasses.dataclass
-class Counts:
-    """Report counts: in total, per drug or class, per reaction, per pair."""
-
-    total: int = 0
-    per_product: Counter = dataclasses.field(default_factory=Counter)
-    per_reaction: Counter = dataclasses.field(default_factory=Counter)
-    per_pair: Counter = dataclasses.field(default_factory=Counter)
 
 
 def rows(store: Store, name: str):
@@ -118,8 +109,9 @@ def statistics(counts: Counts, thresholds: Thresholds):
     from scipy.stats import gamma
 
     # Every observed pair goes into the statistics (the false-discovery rate is over all of them, and the
-    # Gamma-Poisson prior is fitted on all of them); only pairs with enough reports are kept.
-    pairs = list((product, reaction, n) for (product, reaction), n in counts.per_pair.items())
+    # Gamma-Poisson prior is fitted on all of them); only pairs with enough reports are kept. Sorted, so the
+    # prior's fit (a sum over the pairs) does not depend on the order the counts were gathered in.
+    pairs = sorted((product, reaction, n) for (product, reaction), n in counts.per_pair.items())
     columns = ["events", "product_aes", "count_across_brands", "ae_name", "product_name"]
     if not pairs:
         return pd.DataFrame(columns=[*columns, "PRR"])
@@ -222,12 +214,62 @@ def faers_graphs(store: Store) -> list[str]:
     return sorted(graph.value for graph in store.named_graphs() if graph.value.startswith(GRAPH + "faers/"))
 
 
-def compute_signals(store: Store, thresholds: Thresholds = Thresholds()) -> tuple[list[Quad], object]:
-    """All signal quads (and the statistics table) for the FAERS reports in a store."""
+def quarter_tallies(store: Store, folder: Path | None, fresh: Iterable[QuarterTally]) -> list[QuarterTally] | None:
+    """The import's tally of every FAERS quarter graph in the store, or None if one has none.
+
+    A tally counts for a graph only if the graph's one generating activity (in graph:build) is the import that
+    counted it: a graph written again, or by something else, is read from the store instead.
+    """
+    fresh = {tally.activity: tally for tally in fresh}
+    activities = defaultdict(list)
+    for row in rows(store, "quarter-activities"):
+        activities[row["graph"].value].append(row["activity"].value)
+    if not activities or set(activities) != set(faers_graphs(store)):
+        return None
+    found = []
+    for graph, (activity, *others) in activities.items():
+        tally = None if others else fresh.get(activity) or (load(folder, graph, activity) if folder else None)
+        if tally is None or tally.graph != graph:
+            return None
+        found.append(tally)
+    return found
+
+
+def tallied_counts(store: Store, classes: dict[str, set[str]], folder: Path | None,
+                   fresh: Iterable[QuarterTally]) -> tuple[Counts, dict[str, str]] | None:
+    """Counts and reaction classes summed from the imports' tallies, or None where the store must be read.
+
+    The tallies hold when each quarter has its import's tally, the tallies used today's drug classes, and no
+    case is in two quarters (each import keeps only the latest version of a case within its quarter).
+    """
+    tallies = quarter_tallies(store, folder, fresh)
+    current = {drug: sorted(members) for drug, members in classes.items()}
+    if tallies is None or any(tally.classes != current for tally in tallies):
+        return None
+    if len(tallies) > 1 and rows(store, "case-in-two-reports"):
+        return None
+    counts, reaction_types = Counts(), {}
+    for tally in tallies:
+        counts.add(tally.counts)
+        reaction_types.update(tally.reaction_types)
+    return counts, reaction_types
+
+
+def compute_signals(store: Store, thresholds: Thresholds = Thresholds(), folder: Path | None = None,
+                    fresh: Iterable[QuarterTally] = ()) -> tuple[list[Quad], object]:
+    """All signal quads (and the statistics table) for the FAERS reports in a store.
+
+    Counts come from the imports' tallies (`fresh` ones handed over, or those kept in `folder`) where they hold,
+    else from the reports in the store; both give the same counts.
+    """
     started = datetime.datetime.now(datetime.timezone.utc)
-    reports, reaction_types = latest_reports(store)
     classes = drug_classes(store)
-    counts = count_reports(reports.values(), classes)
+    tallied = tallied_counts(store, classes, folder, fresh)
+    if tallied is None:
+        reports, reaction_types = latest_reports(store)
+        counts = count_reports(reports.values(), classes)
+    else:
+        counts, reaction_types = tallied
     table = statistics(counts, thresholds)
     graphs = faers_graphs(store)
     digest = hashlib.sha256("\n".join(graphs).encode()).hexdigest()[:8]
@@ -244,12 +286,13 @@ def link_quads(store: Store) -> list[Quad]:
     return [Quad(t.subject, t.predicate, t.object, graph) for t in store.query(text, use_default_graph_as_union=True)]
 
 
-def replace_signals(store: Store, thresholds: Thresholds = Thresholds()):
+def replace_signals(store: Store, thresholds: Thresholds = Thresholds(), folder: Path | None = None,
+                    fresh: Iterable[QuarterTally] = ()):
     """Recompute the signals graph of a writable store (and its links to class-level risks); return the table."""
     graph = NamedNode(SIGNALS_GRAPH)
     if graph in set(store.named_graphs()):
         store.remove_graph(graph)
-    quads, table = compute_signals(store, thresholds)
+    quads, table = compute_signals(store, thresholds, folder, fresh)
     store.bulk_extend(quads)
     store.bulk_extend(link_quads(store))
     return table
@@ -258,4 +301,5 @@ def replace_signals(store: Store, thresholds: Thresholds = Thresholds()):
 def update_signals(store_path: Path, thresholds: Thresholds = Thresholds()):
     """Recompute the signals graph in a new generation of the store; return the statistics table."""
     from .store import derive_generation
-    return derive_generation(store_path, lambda store: replace_signals(store, thresholds))
+    folder = folder_of(store_path)
+    return derive_generation(store_path, lambda store: replace_signals(store, thresholds, folder))
