@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from . import __version__
-from .faers_mapping import slug
+from .faers_mapping import DECIMAL, TYPE as TYPE_TERM, Triple, ade as term, integer as ntriples_integer, iri, slug, text
 from .signals_tally import Counts, QuarterTally, folder_of, load
 from .terms import ADE, BUILD, BUILD_GRAPH, GRAPH, INFERRED, PROV, RDF, RDFS, XSD, ade
 
@@ -140,15 +140,15 @@ def statistics(counts: Counts, thresholds: Thresholds):
     return table[table["a"] >= thresholds.min_reports].reset_index(drop=True)
 
 
-def signal_node(product: str, reaction: str) -> NamedNode:
+def signal_node(product: str, reaction: str) -> str:
     """The IRI of the signal for one drug (or class) and reaction name."""
     local = product.rstrip("/").rsplit("/", 1)[-1]
-    return NamedNode(f"{INFERRED}signal/{slug(local)}/{slug(reaction)}")
+    return f"{INFERRED}signal/{slug(local)}/{slug(reaction)}"
 
 
-def number(value: float) -> Literal:
-    """An xsd:decimal with 4 significant decimals (infinite bounds are left out by the caller)."""
-    return Literal(f"{value:.4f}", datatype=NamedNode(XSD + "decimal"))
+def number(value: float) -> str:
+    """An xsd:decimal with 4 significant decimals (infinite bounds are left out by the caller), as N-Triples."""
+    return f'"{value:.4f}"{DECIMAL}'
 
 
 def integer(value: int) -> Literal:
@@ -156,30 +156,29 @@ def integer(value: int) -> Literal:
     return Literal(str(int(value)), datatype=NamedNode(XSD + "integer"))
 
 
-def signal_quads(table, counts: Counts, classes: dict[str, set[str]], reaction_types: dict[str, str],
-                 activity: NamedNode) -> Iterator[Quad]:
-    """One ade:DisproportionalitySignal node per stored pair, with counts, figures and provenance."""
-    graph = NamedNode(SIGNALS_GRAPH)
+def signal_triples(table, counts: Counts, classes: dict[str, set[str]], reaction_types: dict[str, str],
+                   activity: str) -> Iterator[Triple]:
+    """One ade:DisproportionalitySignal node per stored pair, with counts, figures and provenance (N-Triples terms:
+    at 10^5 reports there are hundreds of thousands, which the bulk loader takes far faster than Python objects)."""
     class_iris = {cls for members in classes.values() for cls in members}
+    generated_by, activity = iri(PROV + "wasGeneratedBy"), iri(activity)
     for row in table.itertuples(index=False):
-        node = signal_node(row.product, row.reaction)
-        yield Quad(node, TYPE, ade("DisproportionalitySignal"), graph)
-        about = "signalDrugClass" if row.product in class_iris else "signalDrug"
-        yield Quad(node, ade(about), NamedNode(row.product), graph)
-        yield Quad(node, ade("reactionName"), Literal(row.reaction), graph)
+        node = iri(signal_node(row.product, row.reaction))
+        yield node, TYPE_TERM, term("DisproportionalitySignal")
+        yield node, term("signalDrugClass" if row.product in class_iris else "signalDrug"), iri(row.product)
+        yield node, term("reactionName"), text(row.reaction)
         if row.reaction in reaction_types:
-            yield Quad(node, ade("reactionType"), NamedNode(reaction_types[row.reaction]), graph)
+            yield node, term("reactionType"), iri(reaction_types[row.reaction])
         for prop, value in (("reportsWithDrugAndEvent", row.a), ("reportsWithDrug", row.drug_reports),
                             ("reportsWithEvent", row.event_reports), ("reportsTotal", counts.total)):
-            yield Quad(node, ade(prop), integer(value), graph)
+            yield node, term(prop), ntriples_integer(value)
         for prop, value in (("prr", row.PRR), ("prrLower", row.PRR025), ("prrUpper", row.PRR975), ("ror", row.ROR),
                             ("rorLower", row.ROR025), ("rorUpper", row.ROR975), ("ic", row.IC), ("icLower", row.IC025),
                             ("icUpper", row.IC975), ("ebgm", row.EBGM), ("eb05", row.EB05)):
             if math.isfinite(value):
-                yield Quad(node, ade(prop), number(value), graph)
-        yield Quad(node, ade("signalDetected"), Literal("true" if row.signal else "false",
-                                                        datatype=NamedNode(XSD + "boolean")), graph)
-        yield Quad(node, NamedNode(PROV + "wasGeneratedBy"), activity, graph)
+                yield node, term(prop), number(value)
+        yield node, term("signalDetected"), f'"{"true" if row.signal else "false"}"^^<{XSD}boolean>'
+        yield node, generated_by, activity
 
 
 def activity_quads(activity: NamedNode, thresholds: Thresholds, graphs: list[str], stored: int,
@@ -256,8 +255,8 @@ def tallied_counts(store: Store, classes: dict[str, set[str]], folder: Path | No
 
 
 def compute_signals(store: Store, thresholds: Thresholds = Thresholds(), folder: Path | None = None,
-                    fresh: Iterable[QuarterTally] = ()) -> tuple[list[Quad], object]:
-    """All signal quads (and the statistics table) for the FAERS reports in a store.
+                    fresh: Iterable[QuarterTally] = ()) -> tuple[list[Triple], list[Quad], object]:
+    """The signals graph's triples, their PROV-O in graph:build, and the statistics table, for the reports in a store.
 
     Counts come from the imports' tallies (`fresh` ones handed over, or those kept in `folder`) where they hold,
     else from the reports in the store; both give the same counts.
@@ -274,9 +273,8 @@ def compute_signals(store: Store, thresholds: Thresholds = Thresholds(), folder:
     graphs = faers_graphs(store)
     digest = hashlib.sha256("\n".join(graphs).encode()).hexdigest()[:8]
     activity = NamedNode(f"{BUILD}signals-{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}-{uuid.uuid4().hex[:6]}")
-    quads = list(signal_quads(table, counts, classes, reaction_types, activity))
-    quads += activity_quads(activity, thresholds, graphs, len(table), started)
-    return quads, table
+    triples = list(signal_triples(table, counts, classes, reaction_types, activity.value))
+    return triples, list(activity_quads(activity, thresholds, graphs, len(table), started)), table
 
 
 def link_quads(store: Store) -> list[Quad]:
@@ -292,8 +290,10 @@ def replace_signals(store: Store, thresholds: Thresholds = Thresholds(), folder:
     graph = NamedNode(SIGNALS_GRAPH)
     if graph in set(store.named_graphs()):
         store.remove_graph(graph)
-    quads, table = compute_signals(store, thresholds, folder, fresh)
-    store.bulk_extend(quads)
+    from .faers_import import write_graph  # the import's chunked bulk loader (it imports this module)
+    triples, provenance, table = compute_signals(store, thresholds, folder, fresh)
+    write_graph(store, SIGNALS_GRAPH, triples)
+    store.bulk_extend(provenance)
     store.bulk_extend(link_quads(store))
     return table
 
@@ -302,4 +302,5 @@ def update_signals(store_path: Path, thresholds: Thresholds = Thresholds()):
     """Recompute the signals graph in a new generation of the store; return the statistics table."""
     from .store import derive_generation
     folder = folder_of(store_path)
-    return derive_generation(store_path, lambda store: replace_signals(store, thresholds, folder))
+    # A few thousand quads: compacting the whole store for them would cost more than the statistics at 10^5 reports.
+    return derive_generation(store_path, lambda store: replace_signals(store, thresholds, folder), compact=False)
