@@ -143,27 +143,90 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
 def http_latency(store_path: Path, rounds: int) -> dict:
     """p50/p99 (ms) of the competency questions and the signal queries through `adekg serve` on the store."""
     sys.path.insert(0, str(HERE))
-    from http_bench import PROLOGUE, request, start, stop
+    from http_bench import stop
 
     from graph.store import current_generation
-    server, url = start("adekg", current_generation(store_path), 2)
+    server, url = serve(str(current_generation(store_path)))  # its pyoxigraph folder, as benchmarks/http_bench.py
     try:
-        figures = {}
-        for name, files in (("cq", QUESTIONS), ("signal_q", SIGNAL_QUERIES)):
-            # as a client would send them: with the project's prefixes (the competency tests add them too)
-            queries = [PROLOGUE + path.read_text(encoding="utf-8") for path in files]
-            latencies, failures = [], 0
-            for _ in range(rounds):
-                for query in queries:
-                    started = time.perf_counter()
-                    status, _ = request(url, query)
-                    latencies.append(time.perf_counter() - started)
-                    failures += status != 200
-            figures[f"{name}_p50"], figures[f"{name}_p99"] = percentiles(latencies)
-            figures[f"{name}_failed"] = failures
-        return figures
+        return latencies(url, rounds)
     finally:
         stop(server)
+
+
+def serve(store: str) -> tuple[subprocess.Popen, str]:
+    """`adekg serve --store STORE` (a folder or a URL) under setsid on a free port, once it answers."""
+    sys.path.insert(0, str(HERE))
+    from http_bench import free_port, request, settle
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "graph.cli", "-q", "serve", "--store", store, "--port", str(port),
+                                "--workers", "2", "--cache", "0"], cwd=ROOT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/sparql"
+    for _ in range(1800):
+        try:
+            if request(url, "ASK {}")[0] == 200:
+                settle(process.pid)
+                return process, url
+        except OSError:
+            time.sleep(0.1)
+    os.killpg(process.pid, 9)
+    raise RuntimeError("adekg serve did not start")
+
+
+def latencies(url: str, rounds: int) -> dict:
+    """p50/p99 (ms) and failures of the competency questions and the signal queries at a SPARQL endpoint."""
+    sys.path.insert(0, str(HERE))
+    from http_bench import PROLOGUE, request
+    figures = {}
+    for name, files in (("cq", QUESTIONS), ("signal_q", SIGNAL_QUERIES)):
+        # as a client would send them: with the project's prefixes (the competency tests add them too)
+        queries = [PROLOGUE + path.read_text(encoding="utf-8") for path in files]
+        times, failures = [], 0
+        for _ in range(rounds):
+            for query in queries:
+                started = time.perf_counter()
+                status, _ = request(url, query)
+                times.append(time.perf_counter() - started)
+                failures += status != 200
+        figures[f"{name}_p50"], figures[f"{name}_p99"] = percentiles(times)
+        figures[f"{name}_failed"] = failures
+    return figures
+
+
+def virtuoso_run(size: int, extract: Path, work: Path, rounds: int) -> dict:
+    """Build the seeds and import the extract into a fresh Virtuoso on 127.0.0.1 (as tests/test_virtuoso.py starts
+    it); time both, and the queries asked of Virtuoso directly and through `adekg serve --store URL`."""
+    from tests.test_virtuoso import GRANTS, INI, ISQL, VIRTUOSO, free_port
+    sys.path.insert(0, str(HERE))
+    from http_bench import request, stop
+    folder = work / f"virtuoso-{size}"
+    folder.mkdir()
+    sql_port, http_port = free_port(), free_port()
+    (folder / "virtuoso.ini").write_text(INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
+    process = subprocess.Popen([VIRTUOSO, "-f", "-c", str(folder / "virtuoso.ini")], cwd=folder, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{http_port}/sparql"
+    try:
+        for _ in range(600):
+            try:
+                if request(url, "ASK {}")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", f"exec={GRANTS}"], check=True, capture_output=True,
+                       timeout=60)
+        figures = {"v_build_s": adekg("build", "--store", url)[0]}
+        figures["v_import_s"], figures["v_import_peak_mib"] = adekg("import-faers", str(extract), "--store", url)
+        figures.update({f"v_direct_{key}": value for key, value in latencies(url, rounds).items()})
+        server, served = serve(url)
+        try:
+            figures.update({f"v_served_{key}": value for key, value in latencies(served, rounds).items()})
+        finally:
+            stop(server)
+        return figures
+    finally:
+        os.killpg(process.pid, 9)
+        process.wait()
 
 
 def signal_runs(store: Path, extract: Path, lookup: Path, repeat: int) -> dict:
@@ -182,7 +245,7 @@ def signal_runs(store: Path, extract: Path, lookup: Path, repeat: int) -> dict:
             "signal_floor_all": floors, "floor_pairs": sizes["pairs"]}
 
 
-def run(size: int, base: Path, work: Path, repeat: int, rounds: int) -> dict:
+def run(size: int, base: Path, work: Path, repeat: int, rounds: int, virtuoso: bool) -> dict:
     """All figures for one extract size."""
     from graph.store import current_generation
     extract, store = work / f"extract-{size}", work / f"store-{size}"
@@ -201,6 +264,8 @@ def run(size: int, base: Path, work: Path, repeat: int, rounds: int) -> dict:
     figures.update(http_latency(store, rounds))
     figures["import_ratio"] = figures["import_s"] / figures["bulk_floor_s"]
     figures["signal_ratio"] = figures["signals_s"] / figures["signal_floor_s"]
+    if virtuoso:
+        figures.update(virtuoso_run(size, extract, work, rounds))
     figures["load"] = (load_start, os.getloadavg()[0])
     return figures
 
@@ -213,6 +278,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs of the signal stage and of its floor (alternating)")
     parser.add_argument("--rounds", type=int, default=5, help="times each query is asked over HTTP")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--virtuoso", action="store_true",
+                        help="also build and import each size into a Virtuoso started on 127.0.0.1 (needs virtuoso-t)")
     parser.add_argument("--signal-floor", nargs=2, type=Path, metavar=("EXTRACT", "LOOKUP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.signal_floor:
@@ -229,13 +296,13 @@ def main() -> None:
         print("reports  import_s  peak_MiB  store_MiB  bulk_floor_s  import/floor  signals_s  floor_s  signals/floor  "
               "CQ_p50  CQ_p99  CQ/seeds  sig_p50  sig_p99  load", flush=True)
         for size in args.sizes:
-            f = run(size, base, work, args.repeat, args.rounds)
+            f = run(size, base, work, args.repeat, args.rounds, args.virtuoso)
             print(f"{f['size']:>7}  {f['import_s']:>8.1f}  {f['import_peak_mib']:>8}  {f['store_mib']:>9.1f}  "
                   f"{f['bulk_floor_s']:>12.1f}  {f['import_ratio']:>12.2f}  {f['signals_s']:>9.1f}  "
                   f"{f['signal_floor_s']:>7.1f}  {f['signal_ratio']:>13.2f}  {f['cq_p50']:>6.1f}  {f['cq_p99']:>6.1f}  "
                   f"{f['cq_p50'] / seeds['cq_p50']:>8.2f}  {f['signal_q_p50']:>7.1f}  {f['signal_q_p99']:>7.1f}  "
                   f"{f['load'][0]:.1f}-{f['load'][1]:.1f}", flush=True)
-            print("   detail: " + json.dumps({key: value for key, value in f.items() if key.endswith(("_all", "_failed", "pairs", "signals_peak_mib"))}), flush=True)
+            print("   detail: " + json.dumps({key: value for key, value in f.items() if key.endswith(("_all", "_failed", "pairs", "signals_peak_mib")) or key.startswith("v_")}), flush=True)
     finally:
         if args.work is None and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
