@@ -154,23 +154,10 @@ def http_latency(store_path: Path, rounds: int) -> dict:
 
 
 def serve(store: str) -> tuple[subprocess.Popen, str]:
-    """`adekg serve --store STORE` (a folder or a URL) under setsid on a free port, once it answers."""
+    """`adekg serve --store STORE` (a folder or a URL) with no result cache, once it answers (benchmarks/http_bench.py)."""
     sys.path.insert(0, str(HERE))
-    from http_bench import free_port, request, settle
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "graph.cli", "-q", "serve", "--store", store, "--port", str(port),
-                                "--workers", "2", "--cache", "0"], cwd=ROOT, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/sparql"
-    for _ in range(1800):
-        try:
-            if request(url, "ASK {}")[0] == 200:
-                settle(process.pid)
-                return process, url
-        except OSError:
-            time.sleep(0.1)
-    os.killpg(process.pid, 9)
-    raise RuntimeError("adekg serve did not start")
+    from http_bench import start
+    return start("adekg+cache", store, 2, "--cache", "0")  # a str store: a URL stays a URL
 
 
 def latencies(url: str, rounds: int) -> dict:
