@@ -11,7 +11,7 @@ from graph.faers_import import drug_index, extract_triples, import_extract
 from graph.faers_synth import ontology_drug_keys, synthesize
 from graph.signals import (Counts, Thresholds, compute_signals, count_reports, drug_classes, latest_reports,
                            statistics)
-from graph.signals_tally import QuarterTally, ReportTally
+from graph.signals_tally import QuarterTally, ReportTally, load, save
 
 from .conftest import ONTOLOGY
 from .test_faers import writable_copy
@@ -154,3 +154,20 @@ def test_a_tally_of_other_drug_classes_or_another_import_is_not_used(synthetic):
     *_, used = compute_signals(store, fresh=[QuarterTally(tally.graph, tally.activity, tally.classes, wrong,
                                                          tally.reaction_types)])
     assert not used.equals(truth)  # the same tally with today's classes and this import's activity is used
+
+
+def test_a_kept_tally_reads_back_whole_and_only_for_its_import(synthetic, tmp_path):
+    store, report, _ = synthetic
+    save(tmp_path, report.tally)
+    assert load(tmp_path, report.tally.graph, report.tally.activity) == report.tally
+    assert load(tmp_path, report.tally.graph, report.tally.activity + "-later") is None
+    *_, from_file = compute_signals(store, folder=tmp_path)
+    *_, from_store = compute_signals(store)
+    assert from_file.equals(from_store)
+    tally = report.tally  # the same tally with another total is used as it is: the file, not the store, was read
+    save(tmp_path / "other", QuarterTally(tally.graph, tally.activity, tally.classes,
+                                          Counts(tally.counts.total + 1000, tally.counts.per_product,
+                                                 tally.counts.per_reaction, tally.counts.per_pair),
+                                          tally.reaction_types))
+    *_, from_other = compute_signals(store, folder=tmp_path / "other")
+    assert not from_other.equals(from_store)
