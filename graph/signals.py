@@ -13,7 +13,7 @@ import datetime
 import hashlib
 import math
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -21,7 +21,8 @@ from typing import Iterable, Iterator
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from . import __version__
-from .faers_mapping import slug
+from .faers_mapping import DECIMAL, TYPE as TYPE_TERM, Triple, ade as term, integer as ntriples_integer, iri, slug, text
+from .signals_tally import Counts, QuarterTally, folder_of, load
 from .terms import ADE, BUILD, BUILD_GRAPH, GRAPH, INFERRED, PROV, RDF, RDFS, XSD, ade
 
 SPARQL = Path(__file__).resolve().parent / "sparql"
@@ -38,16 +39,6 @@ class Thresholds:
     prr_lower: float = 1.0        # PRR's 95 % lower bound must exceed this
     ic_lower: float = 0.0         # IC025 must exceed this
     fdr: float = 0.001            # vigipy's local false-discovery rate of PRR, over all observed pairs
-
-
-@dataclasses.dataclass
-class Counts:
-    """Report counts: in total, per drug or class, per reaction, per pair."""
-
-    total: int = 0
-    per_product: Counter = dataclasses.field(default_factory=Counter)
-    per_reaction: Counter = dataclasses.field(default_factory=Counter)
-    per_pair: Counter = dataclasses.field(default_factory=Counter)
 
 
 def rows(store: Store, name: str):
@@ -118,8 +109,9 @@ def statistics(counts: Counts, thresholds: Thresholds):
     from scipy.stats import gamma
 
     # Every observed pair goes into the statistics (the false-discovery rate is over all of them, and the
-    # Gamma-Poisson prior is fitted on all of them); only pairs with enough reports are kept.
-    pairs = list((product, reaction, n) for (product, reaction), n in counts.per_pair.items())
+    # Gamma-Poisson prior is fitted on all of them); only pairs with enough reports are kept. Sorted, so the
+    # prior's fit (a sum over the pairs) does not depend on the order the counts were gathered in.
+    pairs = sorted((product, reaction, n) for (product, reaction), n in counts.per_pair.items())
     columns = ["events", "product_aes", "count_across_brands", "ae_name", "product_name"]
     if not pairs:
         return pd.DataFrame(columns=[*columns, "PRR"])
@@ -148,15 +140,15 @@ def statistics(counts: Counts, thresholds: Thresholds):
     return table[table["a"] >= thresholds.min_reports].reset_index(drop=True)
 
 
-def signal_node(product: str, reaction: str) -> NamedNode:
+def signal_node(product: str, reaction: str) -> str:
     """The IRI of the signal for one drug (or class) and reaction name."""
     local = product.rstrip("/").rsplit("/", 1)[-1]
-    return NamedNode(f"{INFERRED}signal/{slug(local)}/{slug(reaction)}")
+    return f"{INFERRED}signal/{slug(local)}/{slug(reaction)}"
 
 
-def number(value: float) -> Literal:
-    """An xsd:decimal with 4 significant decimals (infinite bounds are left out by the caller)."""
-    return Literal(f"{value:.4f}", datatype=NamedNode(XSD + "decimal"))
+def number(value: float) -> str:
+    """An xsd:decimal with 4 significant decimals (infinite bounds are left out by the caller), as N-Triples."""
+    return f'"{value:.4f}"{DECIMAL}'
 
 
 def integer(value: int) -> Literal:
@@ -164,30 +156,29 @@ def integer(value: int) -> Literal:
     return Literal(str(int(value)), datatype=NamedNode(XSD + "integer"))
 
 
-def signal_quads(table, counts: Counts, classes: dict[str, set[str]], reaction_types: dict[str, str],
-                 activity: NamedNode) -> Iterator[Quad]:
-    """One ade:DisproportionalitySignal node per stored pair, with counts, figures and provenance."""
-    graph = NamedNode(SIGNALS_GRAPH)
+def signal_triples(table, counts: Counts, classes: dict[str, set[str]], reaction_types: dict[str, str],
+                   activity: str) -> Iterator[Triple]:
+    """One ade:DisproportionalitySignal node per stored pair, with counts, figures and provenance (N-Triples terms:
+    at 10^5 reports there are hundreds of thousands, which the bulk loader takes far faster than Python objects)."""
     class_iris = {cls for members in classes.values() for cls in members}
+    generated_by, activity = iri(PROV + "wasGeneratedBy"), iri(activity)
     for row in table.itertuples(index=False):
-        node = signal_node(row.product, row.reaction)
-        yield Quad(node, TYPE, ade("DisproportionalitySignal"), graph)
-        about = "signalDrugClass" if row.product in class_iris else "signalDrug"
-        yield Quad(node, ade(about), NamedNode(row.product), graph)
-        yield Quad(node, ade("reactionName"), Literal(row.reaction), graph)
+        node = iri(signal_node(row.product, row.reaction))
+        yield node, TYPE_TERM, term("DisproportionalitySignal")
+        yield node, term("signalDrugClass" if row.product in class_iris else "signalDrug"), iri(row.product)
+        yield node, term("reactionName"), text(row.reaction)
         if row.reaction in reaction_types:
-            yield Quad(node, ade("reactionType"), NamedNode(reaction_types[row.reaction]), graph)
+            yield node, term("reactionType"), iri(reaction_types[row.reaction])
         for prop, value in (("reportsWithDrugAndEvent", row.a), ("reportsWithDrug", row.drug_reports),
                             ("reportsWithEvent", row.event_reports), ("reportsTotal", counts.total)):
-            yield Quad(node, ade(prop), integer(value), graph)
+            yield node, term(prop), ntriples_integer(value)
         for prop, value in (("prr", row.PRR), ("prrLower", row.PRR025), ("prrUpper", row.PRR975), ("ror", row.ROR),
                             ("rorLower", row.ROR025), ("rorUpper", row.ROR975), ("ic", row.IC), ("icLower", row.IC025),
                             ("icUpper", row.IC975), ("ebgm", row.EBGM), ("eb05", row.EB05)):
             if math.isfinite(value):
-                yield Quad(node, ade(prop), number(value), graph)
-        yield Quad(node, ade("signalDetected"), Literal("true" if row.signal else "false",
-                                                        datatype=NamedNode(XSD + "boolean")), graph)
-        yield Quad(node, NamedNode(PROV + "wasGeneratedBy"), activity, graph)
+                yield node, term(prop), number(value)
+        yield node, term("signalDetected"), f'"{"true" if row.signal else "false"}"^^<{XSD}boolean>'
+        yield node, generated_by, activity
 
 
 def activity_quads(activity: NamedNode, thresholds: Thresholds, graphs: list[str], stored: int,
@@ -222,19 +213,68 @@ def faers_graphs(store: Store) -> list[str]:
     return sorted(graph.value for graph in store.named_graphs() if graph.value.startswith(GRAPH + "faers/"))
 
 
-def compute_signals(store: Store, thresholds: Thresholds = Thresholds()) -> tuple[list[Quad], object]:
-    """All signal quads (and the statistics table) for the FAERS reports in a store."""
+def quarter_tallies(store: Store, folder: Path | None, fresh: Iterable[QuarterTally]) -> list[QuarterTally] | None:
+    """The import's tally of every FAERS quarter graph in the store, or None if one has none.
+
+    A tally counts for a graph only if the graph's one generating activity (in graph:build) is the import that
+    counted it: a graph written again, or by something else, is read from the store instead.
+    """
+    fresh = {tally.activity: tally for tally in fresh}
+    activities = defaultdict(list)
+    for row in rows(store, "quarter-activities"):
+        activities[row["graph"].value].append(row["activity"].value)
+    if not activities or set(activities) != set(faers_graphs(store)):
+        return None
+    found = []
+    for graph, (activity, *others) in activities.items():
+        tally = None if others else fresh.get(activity) or (load(folder, graph, activity) if folder else None)
+        if tally is None or tally.graph != graph:
+            return None
+        found.append(tally)
+    return found
+
+
+def tallied_counts(store: Store, classes: dict[str, set[str]], folder: Path | None,
+                   fresh: Iterable[QuarterTally]) -> tuple[Counts, dict[str, str]] | None:
+    """Counts and reaction classes summed from the imports' tallies, or None where the store must be read.
+
+    The tallies hold when each quarter has its import's tally, the tallies used today's drug classes, and no
+    case is in two quarters (each import keeps only the latest version of a case within its quarter).
+    """
+    tallies = quarter_tallies(store, folder, fresh)
+    current = {drug: sorted(members) for drug, members in classes.items()}
+    if tallies is None or any(tally.classes != current for tally in tallies):
+        return None
+    if len(tallies) > 1 and rows(store, "case-in-two-reports"):
+        return None
+    counts, reaction_types = Counts(), {}
+    for tally in tallies:
+        counts.add(tally.counts)
+        reaction_types.update(tally.reaction_types)
+    return counts, reaction_types
+
+
+def compute_signals(store: Store, thresholds: Thresholds = Thresholds(), folder: Path | None = None,
+                    fresh: Iterable[QuarterTally] = ()) -> tuple[list[Triple], list[Quad], object]:
+    """The signals graph's triples, their PROV-O in graph:build, and the statistics table, for the reports in a store.
+
+    Counts come from the imports' tallies (`fresh` ones handed over, or those kept in `folder`) where they hold,
+    else from the reports in the store; both give the same counts.
+    """
     started = datetime.datetime.now(datetime.timezone.utc)
-    reports, reaction_types = latest_reports(store)
     classes = drug_classes(store)
-    counts = count_reports(reports.values(), classes)
+    tallied = tallied_counts(store, classes, folder, fresh)
+    if tallied is None:
+        reports, reaction_types = latest_reports(store)
+        counts = count_reports(reports.values(), classes)
+    else:
+        counts, reaction_types = tallied
     table = statistics(counts, thresholds)
     graphs = faers_graphs(store)
     digest = hashlib.sha256("\n".join(graphs).encode()).hexdigest()[:8]
     activity = NamedNode(f"{BUILD}signals-{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}-{uuid.uuid4().hex[:6]}")
-    quads = list(signal_quads(table, counts, classes, reaction_types, activity))
-    quads += activity_quads(activity, thresholds, graphs, len(table), started)
-    return quads, table
+    triples = list(signal_triples(table, counts, classes, reaction_types, activity.value))
+    return triples, list(activity_quads(activity, thresholds, graphs, len(table), started)), table
 
 
 def link_quads(store: Store) -> list[Quad]:
@@ -244,13 +284,16 @@ def link_quads(store: Store) -> list[Quad]:
     return [Quad(t.subject, t.predicate, t.object, graph) for t in store.query(text, use_default_graph_as_union=True)]
 
 
-def replace_signals(store: Store, thresholds: Thresholds = Thresholds()):
+def replace_signals(store: Store, thresholds: Thresholds = Thresholds(), folder: Path | None = None,
+                    fresh: Iterable[QuarterTally] = ()):
     """Recompute the signals graph of a writable store (and its links to class-level risks); return the table."""
     graph = NamedNode(SIGNALS_GRAPH)
     if graph in set(store.named_graphs()):
         store.remove_graph(graph)
-    quads, table = compute_signals(store, thresholds)
-    store.bulk_extend(quads)
+    from .faers_import import write_graph  # the import's chunked bulk loader (it imports this module)
+    triples, provenance, table = compute_signals(store, thresholds, folder, fresh)
+    write_graph(store, SIGNALS_GRAPH, triples)
+    store.bulk_extend(provenance)
     store.bulk_extend(link_quads(store))
     return table
 
@@ -258,4 +301,6 @@ def replace_signals(store: Store, thresholds: Thresholds = Thresholds()):
 def update_signals(store_path: Path, thresholds: Thresholds = Thresholds()):
     """Recompute the signals graph in a new generation of the store; return the statistics table."""
     from .store import derive_generation
-    return derive_generation(store_path, lambda store: replace_signals(store, thresholds))
+    folder = folder_of(store_path)
+    # A few thousand quads: compacting the whole store for them would cost more than the statistics at 10^5 reports.
+    return derive_generation(store_path, lambda store: replace_signals(store, thresholds, folder), compact=False)

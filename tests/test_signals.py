@@ -6,10 +6,12 @@ import math
 
 import pytest
 
-from graph.faers import find_extract
-from graph.faers_import import import_extract
+from graph.faers import find_extract, select_reports
+from graph.faers_import import drug_index, extract_triples, import_extract
 from graph.faers_synth import ontology_drug_keys, synthesize
-from graph.signals import Counts, Thresholds, compute_signals, count_reports, statistics
+from graph.signals import (Counts, Thresholds, compute_signals, count_reports, drug_classes, latest_reports,
+                           statistics)
+from graph.signals_tally import QuarterTally, ReportTally, load, save
 
 from .conftest import ONTOLOGY
 from .test_faers import writable_copy
@@ -67,7 +69,7 @@ def test_planted_signals_found_and_unplanted_pairs_not(plain_store, tmp_path):
     summary = synthesize(tmp_path / "extract", 20_000, drugs, seed=11)
     store = writable_copy(plain_store, tmp_path / "store")
     import_extract(store, find_extract(tmp_path / "extract"), ONTOLOGY)
-    _, table = compute_signals(store)
+    *_, table = compute_signals(store)
     planted = {(DRUG + drug, item["reaction"]) for item in summary["planted"] for drug in item["drugs"]}
     flagged = {(product, reaction) for product, reaction, signal in zip(table["product"], table["reaction"], table["signal"])
                if signal and product.startswith(DRUG)}
@@ -76,3 +78,96 @@ def test_planted_signals_found_and_unplanted_pairs_not(plain_store, tmp_path):
     # threshold. A known limit (docs/faers.md): one chance flag is tolerated here, not more.
     assert len(flagged - planted) <= 1, f"flagged but not planted: {flagged - planted}"
     assert json.loads((tmp_path / "extract" / "planted.json").read_text())["cases"] == 20_000
+
+
+def test_tally_counts_a_report_once_per_drug_class_and_reaction():
+    tally = ReportTally()
+    tally.reports = 4
+    for primaryid, drug in (("1", "ixazomib"), ("1", "bortezomib"), ("1", "ixazomib"), ("2", "lenalidomide"),
+                            ("3", "bortezomib")):
+        tally.add("drug", primaryid, drug)
+    for primaryid, reaction in (("1", "TMA"), ("1", "TMA"), ("2", "TMA"), ("2", "Rash"), ("3", "Rash"), ("4", "Rash")):
+        tally.add("reaction", primaryid, reaction)
+    counts = tally.counts({"ixazomib": {"PI"}, "bortezomib": {"PI"}, "lenalidomide": {"IMiD"}})
+    assert counts.total == 4
+    assert counts.per_product == {"PI": 2, "ixazomib": 1, "bortezomib": 2, "lenalidomide": 1, "IMiD": 1}
+    assert counts.per_reaction == {"TMA": 2, "Rash": 3}
+    assert counts.per_pair == {("PI", "TMA"): 1, ("ixazomib", "TMA"): 1, ("bortezomib", "TMA"): 1,
+                               ("PI", "Rash"): 1, ("bortezomib", "Rash"): 1, ("lenalidomide", "TMA"): 1,
+                               ("IMiD", "TMA"): 1, ("lenalidomide", "Rash"): 1, ("IMiD", "Rash"): 1}
+
+
+@pytest.fixture(scope="module")
+def synthetic(plain_store, tmp_path_factory):
+    """A synthetic extract of 1,500 cases imported into a copy of the seed store, with its import report."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    synthesize(folder / "extract", 1_500, ontology_drug_keys(ONTOLOGY), seed=3)
+    store = writable_copy(plain_store, folder / "store")
+    return store, import_extract(store, find_extract(folder / "extract"), ONTOLOGY), folder / "extract"
+
+
+def test_the_imports_tally_equals_the_counts_read_back_from_the_store(synthetic):
+    store, report, _ = synthetic
+    reports, reaction_types = latest_reports(store)
+    read_back = count_reports(reports.values(), drug_classes(store))
+    tallied = report.tally.counts
+    assert tallied.total == read_back.total == report.reports
+    assert (tallied.total, tallied.per_product, tallied.per_reaction) == (read_back.total, read_back.per_product,
+                                                                         read_back.per_reaction)
+    assert tallied.per_pair == read_back.per_pair
+    assert report.tally.reaction_types == reaction_types
+
+
+def test_the_tally_counts_drug_classes_as_the_store_read_does(synthetic):
+    store, _, folder = synthetic
+    extract = find_extract(folder)
+    tally = ReportTally()
+    for _ in extract_triples(extract, select_reports(extract), drug_index(store), {}, tally):
+        pass
+    # The seeds built without reasoning infer no drug classes: give the proteasome inhibitors one by hand.
+    classes = {DRUG + name: {"PI"} for name in ("ixazomib", "bortezomib", "carfilzomib")}
+    reports, _ = latest_reports(store)
+    read_back = count_reports(reports.values(), classes)
+    assert tally.counts(classes) == read_back
+    assert read_back.per_product["PI"] > read_back.per_product[DRUG + "ixazomib"] > 0
+
+
+def test_signals_from_the_tally_equal_signals_from_the_store(synthetic):
+    store, report, _ = synthetic
+    *_, from_store = compute_signals(store)
+    *_, from_tally = compute_signals(store, fresh=[report.tally])
+    assert len(from_tally) > 0
+    assert from_tally.equals(from_store)
+
+
+def test_a_tally_of_other_drug_classes_or_another_import_is_not_used(synthetic):
+    store, report, _ = synthetic
+    tally = report.tally
+    wrong = Counts(total=tally.counts.total + 1000, per_product=tally.counts.per_product,
+                   per_reaction=tally.counts.per_reaction, per_pair=tally.counts.per_pair)
+    *_, truth = compute_signals(store)
+    for stale in (QuarterTally(tally.graph, tally.activity, {**tally.classes, DRUG + "x": [DRUG + "y"]}, wrong,
+                               tally.reaction_types),
+                  QuarterTally(tally.graph, tally.activity + "-other", tally.classes, wrong, tally.reaction_types)):
+        *_, table = compute_signals(store, fresh=[stale])
+        assert table.equals(truth)
+    *_, used = compute_signals(store, fresh=[QuarterTally(tally.graph, tally.activity, tally.classes, wrong,
+                                                         tally.reaction_types)])
+    assert not used.equals(truth)  # the same tally with today's classes and this import's activity is used
+
+
+def test_a_kept_tally_reads_back_whole_and_only_for_its_import(synthetic, tmp_path):
+    store, report, _ = synthetic
+    save(tmp_path, report.tally)
+    assert load(tmp_path, report.tally.graph, report.tally.activity) == report.tally
+    assert load(tmp_path, report.tally.graph, report.tally.activity + "-later") is None
+    *_, from_file = compute_signals(store, folder=tmp_path)
+    *_, from_store = compute_signals(store)
+    assert from_file.equals(from_store)
+    tally = report.tally  # the same tally with another total is used as it is: the file, not the store, was read
+    save(tmp_path / "other", QuarterTally(tally.graph, tally.activity, tally.classes,
+                                          Counts(tally.counts.total + 1000, tally.counts.per_product,
+                                                 tally.counts.per_reaction, tally.counts.per_pair),
+                                          tally.reaction_types))
+    *_, from_other = compute_signals(store, folder=tmp_path / "other")
+    assert not from_other.equals(from_store)
