@@ -1,7 +1,9 @@
 """Shared fixtures: stores built once per test run from the project's seeds, and scratch copies of the inputs."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import io
 import os
 import shutil
 import subprocess
@@ -128,6 +130,25 @@ def adekg(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     if check and result.returncode != 0:
         raise AssertionError(f"adekg {' '.join(args)} failed: {result.stderr}")
     return result
+
+
+def adekg_in_process(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the adekg command line in this process, as `adekg` would in a subprocess, capturing its output.
+
+    For commands that only read (validate -q, terms, query, export): it saves the ~1 s of imports and the
+    UCUM set-up each subprocess pays. Progress lines go to the real stderr, so use `adekg` for tests of them.
+    """
+    from graph.cli import main
+    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline=""), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code if isinstance(exit.code, int) else 1
+        out.flush()
+    if check and code != 0:
+        raise AssertionError(f"adekg {' '.join(args)} failed: {err.getvalue()}")
+    return subprocess.CompletedProcess(["adekg", *args], code, out.buffer.getvalue().decode("utf-8"), err.getvalue())
 
 
 def select(store, query: str) -> list[dict[str, str]]:
