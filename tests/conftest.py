@@ -161,7 +161,8 @@ def adekg_in_process(*args: str, check: bool = False) -> subprocess.CompletedPro
         out.flush()
     if check and code != 0:
         raise AssertionError(f"adekg {' '.join(args)} failed: {err.getvalue()}")
-    return subprocess.CompletedProcess(["adekg", *args], code, out.buffer.getvalue().decode("utf-8"), err.getvalue())
+    printed = io.TextIOWrapper(io.BytesIO(out.buffer.getvalue()), encoding="utf-8").read()  # newlines as text=True
+    return subprocess.CompletedProcess(["adekg", *args], code, printed, err.getvalue())
 
 
 def select(store, query: str) -> list[dict[str, str]]:
