@@ -1,7 +1,9 @@
 """Shared fixtures: stores built once per test run from the project's seeds, and scratch copies of the inputs."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import io
 import os
 import shutil
 import subprocess
@@ -20,6 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 ONTOLOGY = ROOT / "ontology"
 DOCUMENTS = ("000", "001", "002")
+# The test files that take longest in a full run, longest first (measured 2026-11-30). pytest-xdist gives each
+# worker a whole file (--dist loadfile) in collection order (--no-loadscope-reorder), so starting these first
+# lets the two workers finish together instead of one starting a long file when the other is nearly done.
+LONGEST_FILES = ("test_ontology.py", "test_build.py", "test_hardening_live.py", "test_doc_examples.py",
+                 "test_curator_cli.py", "test_rules.py", "test_export_query.py", "test_reasoning_speed.py",
+                 "test_virtuoso.py", "test_linked_data.py", "test_clients_live.py", "test_query_checks.py",
+                 "test_api_schema.py", "test_hardening_chains.py", "test_protocol_live.py", "test_hostile_seeds.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Run the longest files first (the others keep their order after them)."""
+    rank = {name: index for index, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -128,6 +143,26 @@ def adekg(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     if check and result.returncode != 0:
         raise AssertionError(f"adekg {' '.join(args)} failed: {result.stderr}")
     return result
+
+
+def adekg_in_process(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the adekg command line in this process, as `adekg` would in a subprocess, capturing its output.
+
+    For commands that only read (validate -q, terms, query, export): it saves the ~1 s of imports and the
+    UCUM set-up each subprocess pays. Progress lines go to the real stderr, so use `adekg` for tests of them.
+    """
+    from graph.cli import main
+    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline=""), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code if isinstance(exit.code, int) else 1
+        out.flush()
+    if check and code != 0:
+        raise AssertionError(f"adekg {' '.join(args)} failed: {err.getvalue()}")
+    printed = io.TextIOWrapper(io.BytesIO(out.buffer.getvalue()), encoding="utf-8").read()  # newlines as text=True
+    return subprocess.CompletedProcess(["adekg", *args], code, printed, err.getvalue())
 
 
 def select(store, query: str) -> list[dict[str, str]]:

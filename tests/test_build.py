@@ -59,9 +59,9 @@ def test_changed_number_in_a_seed_text_fails_and_keeps_the_previous_store(plain_
     assert [float(row["value"]) for row in rows] == [1366.0]
 
 
-def test_a_second_build_replaces_the_store_and_prunes_old_generations(tmp_path):
-    store_path = tmp_path / "store"
-    for _ in range(3):
+def test_a_second_build_replaces_the_store_and_prunes_old_generations(plain_store, tmp_path):
+    store_path = store_copy(plain_store, tmp_path / "store")  # the first build
+    for _ in range(2):
         adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
     generations = list((store_path / "generations").iterdir())
     assert len(generations) == 2 and current_generation(store_path) in generations

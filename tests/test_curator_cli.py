@@ -14,7 +14,7 @@ from graph.store import open_store
 from graph.terms import CURIE_PREFIXES, DRUG, MECH, TEST
 from graph.units import is_of_kind
 
-from .conftest import ONTOLOGY, ROOT, adekg, edit_record, record_path, select, store_copy
+from .conftest import ONTOLOGY, ROOT, adekg, adekg_in_process, edit_record, record_path, select, store_copy
 
 COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?o ade:labTest ?test }"
 
@@ -49,7 +49,7 @@ def test_a_platelet_count_in_mg_per_dl_is_refused(seeds_copy):
     path = edit_record(seeds_copy, "000", wrong_kind)
     index = first_index(yaml.safe_load(path.read_text(encoding="utf-8")), "observations", test="platelet-count")
 
-    result = adekg("--quiet", "validate", "--seeds", str(seeds_copy))
+    result = adekg_in_process("--quiet", "validate", "--seeds", str(seeds_copy))
 
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
@@ -64,7 +64,7 @@ def test_a_reference_range_of_the_wrong_kind_is_refused(seeds_copy):
         observation["reference_range"]["unit"] = "mmol/L"
     path = edit_record(seeds_copy, "002", wrong_kind)
 
-    result = adekg("--quiet", "validate", "--seeds", str(seeds_copy))
+    result = adekg_in_process("--quiet", "validate", "--seeds", str(seeds_copy))
 
     [line] = result.stderr.strip().splitlines()
     assert path.name in line and ".reference_range.unit" in line and "'mmol/L'" in line
@@ -77,7 +77,7 @@ def test_a_unit_on_a_test_that_declares_no_kind_is_refused(seeds_copy):
         observation.update(value=1, unit="mg/dL")
     edit_record(seeds_copy, "000", unit_on_a_qualitative_test)
 
-    result = adekg("--quiet", "validate", "--seeds", str(seeds_copy))
+    result = adekg_in_process("--quiet", "validate", "--seeds", str(seeds_copy))
 
     [line] = result.stderr.strip().splitlines()
     assert "'direct-antiglobulin-test' declares no ade:quantityKind" in line
@@ -97,7 +97,7 @@ def three_mistakes(seeds_dir: Path) -> Path:
 def test_three_mistakes_give_three_lines_in_one_run(seeds_copy):
     path = three_mistakes(seeds_copy)
 
-    result = adekg("--quiet", "validate", "--seeds", str(seeds_copy))
+    result = adekg_in_process("--quiet", "validate", "--seeds", str(seeds_copy))
 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -116,7 +116,7 @@ def test_schema_alternatives_are_named_and_every_schema_error_is_reported(seeds_
         data["patient"]["sex"] = 3
     path = edit_record(seeds_copy, "001", two_schema_mistakes)
 
-    lines = error_lines(adekg("--quiet", "validate", "--seeds", str(seeds_copy)))
+    lines = error_lines(adekg_in_process("--quiet", "validate", "--seeds", str(seeds_copy)))
 
     assert len(lines) == 2, lines
     assert any(f"{path.name}: observations[0] (line " in line and "needs 'quote' or 'quotes'" in line
@@ -154,7 +154,7 @@ def assert_every_stage_reported(result: subprocess.CompletedProcess, names: dict
 
 def test_validate_reports_every_stage_in_one_run(seeds_copy):
     names = break_every_stage(seeds_copy)
-    assert_every_stage_reported(adekg("--quiet", "validate", "--seeds", str(seeds_copy)), names)
+    assert_every_stage_reported(adekg_in_process("--quiet", "validate", "--seeds", str(seeds_copy)), names)
 
 
 def test_build_reports_every_error_and_keeps_the_store(plain_store, tmp_path, seeds_copy):
@@ -179,7 +179,7 @@ def ontology() -> rdflib.Graph:
 
 def listed(kind: str) -> dict[str, list[str]]:
     """Run `adekg terms KIND --format tsv` and map each key to its (label, IRI, ...) cells."""
-    result = adekg("terms", kind, "--format", "tsv", check=True)
+    result = adekg_in_process("terms", kind, "--format", "tsv", check=True)
     header, *rows = result.stdout.splitlines()
     return {row.split("\t")[0]: row.split("\t")[1:] for row in rows}
 
@@ -227,9 +227,9 @@ def test_terms_lists_every_curie_the_seed_records_use():
 
 
 def test_terms_without_a_kind_summarises_and_an_unknown_kind_is_one_line():
-    summary = adekg("terms", check=True).stdout
+    summary = adekg_in_process("terms", check=True).stdout
     assert re.search(r"^drug\s+\d+\s+drug, suspect_drugs, drugs\b", summary, re.MULTILINE)
-    unknown = adekg("terms", "drugz")
+    unknown = adekg_in_process("terms", "drugz")
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines() == [unknown.stderr.strip()]
     assert "unknown kind of term 'drugz'" in unknown.stderr and "mechanism" in unknown.stderr

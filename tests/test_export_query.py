@@ -9,16 +9,13 @@ from pyoxigraph import RdfFormat, parse
 
 from graph.terms import ONTOLOGY_GRAPH, source_graph
 
-from .conftest import ONTOLOGY, adekg
+from .conftest import ONTOLOGY, adekg_in_process
 
 
 def export(store_path, *args) -> bytes:
-    import subprocess, sys
-    from .conftest import ROOT
-    result = subprocess.run([sys.executable, "-m", "graph.cli", "export", "--store", str(store_path), *args],
-                            capture_output=True, cwd=ROOT, timeout=300)
+    result = adekg_in_process("export", "--store", str(store_path), *args)
     assert result.returncode == 0, result.stderr
-    return result.stdout
+    return result.stdout.encode("utf-8")
 
 
 def test_nquads_export_holds_every_named_graph(built_store):
@@ -49,7 +46,8 @@ def test_owl_export_is_the_ontology_file(built_store):
 
 
 def test_unknown_graph_is_an_error(built_store):
-    result = adekg("export", "--store", str(built_store), "--format", "nq", "--graph", "https://example.org/none")
+    result = adekg_in_process("export", "--store", str(built_store), "--format", "nq", "--graph",
+                              "https://example.org/none")
     assert result.returncode == 1 and "no named graph" in result.stderr
 
 
@@ -57,23 +55,25 @@ QUERY = "SELECT ?age WHERE { ?p a ade:Patient ; ade:ageInYears ?age } ORDER BY ?
 
 
 def test_query_formats(built_store, tmp_path):
-    as_json = json.loads(adekg("query", "--store", str(built_store), QUERY, "--format", "json", check=True).stdout)
+    as_json = json.loads(adekg_in_process("query", "--store", str(built_store), QUERY, "--format", "json",
+                                          check=True).stdout)
     ages = [int(b["age"]["value"]) for b in as_json["results"]["bindings"]]
     assert ages == [59, 70, 71]
-    as_csv = list(csv.DictReader(io.StringIO(adekg("query", "--store", str(built_store), QUERY, "--format", "csv",
-                                                   check=True).stdout)))
+    as_csv = list(csv.DictReader(io.StringIO(adekg_in_process("query", "--store", str(built_store), QUERY,
+                                                              "--format", "csv", check=True).stdout)))
     assert [row["age"] for row in as_csv] == ["59", "70", "71"]
-    as_tsv = adekg("query", "--store", str(built_store), QUERY, "--format", "tsv", check=True).stdout
+    as_tsv = adekg_in_process("query", "--store", str(built_store), QUERY, "--format", "tsv", check=True).stdout
     assert as_tsv.splitlines()[0] == "?age"
-    table = adekg("query", "--store", str(built_store), QUERY, check=True).stdout
+    table = adekg_in_process("query", "--store", str(built_store), QUERY, check=True).stdout
     assert "(3 rows)" in table
 
 
 def test_query_from_file_and_malformed_query(built_store, tmp_path):
     query_file = tmp_path / "q.rq"
     query_file.write_text(QUERY, encoding="utf-8")
-    assert "(3 rows)" in adekg("query", "--store", str(built_store), "@" + str(query_file), check=True).stdout
-    bad = adekg("query", "--store", str(built_store), "SELECT ?x WHERE { ?x ")
+    from_file = adekg_in_process("query", "--store", str(built_store), "@" + str(query_file), check=True)
+    assert "(3 rows)" in from_file.stdout
+    bad = adekg_in_process("query", "--store", str(built_store), "SELECT ?x WHERE { ?x ")
     assert bad.returncode == 1 and "malformed query" in bad.stderr
-    missing = adekg("query", "--store", str(built_store), "@" + str(tmp_path / "none.rq"))
+    missing = adekg_in_process("query", "--store", str(built_store), "@" + str(tmp_path / "none.rq"))
     assert missing.returncode == 1 and "none.rq" in missing.stderr

@@ -88,7 +88,7 @@ def test_slow_reader_gets_the_whole_body_without_holding_a_worker(quick_store):
         connection = socket.create_connection((parts.hostname, parts.port))
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\nConnection: close\r\n\r\n".encode())
-        received, started, others = b"", None, []
+        received, started, others = bytearray(), None, []  # bytes += would copy all of it per chunk
         while chunk := connection.recv(16384):
             started = started or time.monotonic()
             received += chunk

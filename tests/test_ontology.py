@@ -278,15 +278,23 @@ def test_hermit_infers_the_proteasome_inhibitors_from_chebi_roles(hermit_verdict
     assert inhibitors == PROTEASOME_INHIBITORS
 
 
-def run_java_check(sources: tuple[Path, ...], classpath: str, ontology: Path,
-                   classes: Path) -> subprocess.CompletedProcess:
-    """Compile a check of tests/owlapi/ (the last source) against a class path; run it on a release and its catalog."""
-    compiled = subprocess.run(["javac", "-nowarn", "-d", str(classes), "-cp", classpath, *map(str, sources)],
+@pytest.fixture(scope="module")
+def java_check(tmp_path_factory):
+    """Runs a check of tests/owlapi/ (the last source) against a class path on a release and its catalog; each
+    check is compiled once per module (javac takes seconds)."""
+    compiled: dict[tuple[tuple[Path, ...], str], Path] = {}
+
+    def run(sources: tuple[Path, ...], classpath: str, ontology: Path) -> subprocess.CompletedProcess:
+        if (sources, classpath) not in compiled:
+            classes = tmp_path_factory.mktemp(sources[-1].stem)
+            result = subprocess.run(["javac", "-nowarn", "-d", str(classes), "-cp", classpath, *map(str, sources)],
+                                    capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr
+            compiled[sources, classpath] = classes
+        return subprocess.run(["java", "-cp", f"{compiled[sources, classpath]}{os.pathsep}{classpath}",
+                               sources[-1].stem, str(ontology / ONTOLOGY_FILE), str(ontology / CATALOG_FILE)],
                               capture_output=True, text=True, timeout=300)
-    assert compiled.returncode == 0, compiled.stderr
-    return subprocess.run(["java", "-cp", f"{classes}{os.pathsep}{classpath}", sources[-1].stem,
-                           str(ontology / ONTOLOGY_FILE), str(ontology / CATALOG_FILE)],
-                          capture_output=True, text=True, timeout=300)
+    return run
 
 
 needs_javac = pytest.mark.skipif(shutil.which("javac") is None,
@@ -294,15 +302,15 @@ needs_javac = pytest.mark.skipif(shutil.which("javac") is None,
 
 
 @needs_javac
-def test_owl_api_check_passes(owlapi, tmp_path):
-    result = run_java_check(OWLAPI_CHECK, owlapi, ONTOLOGY, tmp_path)
+def test_owl_api_check_passes(owlapi, java_check):
+    result = java_check(OWLAPI_CHECK, owlapi, ONTOLOGY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OWL 2 DL profile violations: 0" in result.stdout
 
 
 @needs_javac
-def test_hermit_check_passes(tmp_path):
-    result = run_java_check(HERMIT_CHECK, str(HERMIT_JAR), ONTOLOGY, tmp_path)
+def test_hermit_check_passes(java_check):
+    result = java_check(HERMIT_CHECK, str(HERMIT_JAR), ONTOLOGY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "HermiT consistent: true, unsatisfiable classes: 0" in result.stdout
     for drug in PROTEASOME_INHIBITORS:
@@ -310,7 +318,7 @@ def test_hermit_check_passes(tmp_path):
 
 
 @needs_javac
-def test_checks_fail_on_an_undeclared_class_and_an_unsatisfiable_one(owlapi, tmp_path):
+def test_checks_fail_on_an_undeclared_class_and_an_unsatisfiable_one(owlapi, java_check, tmp_path):
     folder = tmp_path / "ontology"
     shutil.copytree(ONTOLOGY, folder)
     edit = folder / EDIT_FILE
@@ -319,10 +327,10 @@ def test_checks_fail_on_an_undeclared_class_and_an_unsatisfiable_one(owlapi, tmp
                                 "SubClassOf(ade:Broken ade:ProteasomeInhibitor)", "DisjointClasses(ade:Broken ade:Drug)",
                                 'AnnotationAssertion(rdfs:label ade:Broken "broken"@en)'), encoding="utf-8")
     release(folder, owlapi)
-    profile = run_java_check(OWLAPI_CHECK, owlapi, folder, tmp_path / "owlapi")
+    profile = java_check(OWLAPI_CHECK, owlapi, folder)
     assert profile.returncode == 1
     assert "Use of undeclared class: <https://w3id.org/adekg/ontology/NeverDeclared>" in profile.stdout
-    reasoning = run_java_check(HERMIT_CHECK, str(HERMIT_JAR), folder, tmp_path / "hermit")
+    reasoning = java_check(HERMIT_CHECK, str(HERMIT_JAR), folder)
     assert reasoning.returncode == 1
     assert "unsatisfiable class https://w3id.org/adekg/ontology/Broken" in reasoning.stdout
 
