@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import tempfile
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -287,7 +288,14 @@ def derive(endpoint: Endpoint, change: Callable[[Store], T]) -> T:
     """
     with tempfile.TemporaryDirectory(prefix="adekg-remote-") as folder:
         tracked = TrackedStore(snapshot(endpoint, Path(folder)))
-        result = change(tracked)
+        try:
+            result = change(tracked)
+        except BaseException as error:
+            # The failed change's frames still hold the local copy open, and RocksDB could still write into the
+            # folder while it is removed ("Directory not empty"): drop them so the copy is closed first.
+            traceback.clear_frames(error.__traceback__)
+            del tracked
+            raise
         graphs = {graph: [quad.triple for quad in tracked.store.quads_for_pattern(None, None, None, NamedNode(graph))]
                   for graph in sorted(tracked.touched) if graph}
         replace_graphs(endpoint, graphs)
