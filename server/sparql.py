@@ -6,6 +6,7 @@ import os
 import time
 from collections import OrderedDict
 from dataclasses import replace
+from typing import NamedTuple
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import NamedNode, serialize
@@ -16,7 +17,7 @@ from . import negotiation
 from .description import PREFIXES, service_description, void_description
 from .limits import cap_rows
 from .query_checks import Refused, check_form_encoding, check_query, refusal_of_malformed
-from .results import Limits, NotAcceptable, ResultTooLarge, evaluate
+from .results import Limits, NotAcceptable, ResultTooLarge, Spool, evaluate
 
 sparql_blueprint = Blueprint("sparql", __name__)
 
@@ -138,7 +139,11 @@ def etag_for(*parts: str) -> str:
 
 def not_modified(etag: str, req=request) -> bool:
     """True if the client's If-None-Match names this ETag (or *)."""
-    header = req.headers.get("If-None-Match")
+    return matches_etag(etag, req.headers.get("If-None-Match"))
+
+
+def matches_etag(etag: str, header: str | None) -> bool:
+    """True if an If-None-Match header names this ETag (or *)."""
     return bool(header) and (header.strip() == "*" or etag in [tag.strip() for tag in header.split(",")]
                              or f"W/{etag}" in [tag.strip() for tag in header.split(",")])
 
@@ -157,33 +162,62 @@ def prefers_html(accept: str | None) -> bool:
     return negotiation.quality("text/html", ranges) > max(negotiation.quality(t, ranges) for t in RESULT_TYPES)
 
 
+class Call(NamedTuple):
+    """What answering a query needs to know of the request it came in, whichever way it was read."""
+
+    endpoint: str              # the URL the query was sent to: the base of its relative IRIs, part of its ETag
+    url_root: str              # the server's root URL (where /context/v1.jsonld is)
+    accept: str | None
+    if_none_match: str | None
+
+
+class Answer(NamedTuple):
+    """An evaluated query's answer: status, headers, and its body in memory or in a spool."""
+
+    status: int
+    headers: dict
+    media_type: str | None = None
+    body: bytes | None = None
+    spool: Spool | None = None
+
+
 def answer_query(store, query: str, dataset: dict) -> Response:
     """Evaluate a query within the timeout and answer with its results or an error status."""
     app, req = current_app._get_current_object(), request._get_current_object()  # one proxy lookup each
-    extensions, settings = app.extensions, app.extensions["adekg_settings"]
-    endpoint = f"{req.scheme}://{req.host}{req.root_path}{req.path}"
-    federated = check_query(query, settings, endpoint)
-    options = {**dataset_options(dataset), "base_iri": endpoint}  # relative IRIs resolve against the endpoint
-    accept, format_param = req.headers.get("Accept"), dataset["format"]
+    extensions = app.extensions
+    call = Call(f"{req.scheme}://{req.host}{req.root_path}{req.path}", req.url_root, req.headers.get("Accept"),
+                req.headers.get("If-None-Match"))
+    federated = check_query(query, extensions["adekg_settings"], call.endpoint)
+    options = {**dataset_options(dataset), "base_iri": call.endpoint}  # relative IRIs resolve against the endpoint
     html_results = extensions.get("adekg_html_results")
-    if html_results is not None and not format_param and prefers_html(accept):
+    if html_results is not None and not dataset["format"] and prefers_html(call.accept):
         return html_results(query, options, federated)
-    etag = etag_for(extensions["adekg_build"], endpoint, query, repr(sorted(dataset.items())),
-                    accept or "", repr(format_param))
-    if not_modified(etag, req):
-        return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
+    answer = evaluated(extensions, store, query, dataset, call, options, federated)
+    if answer.spool is not None:
+        return streamed(answer.spool, answer.media_type, answer.headers)
+    return Response(answer.body, status=answer.status, mimetype=answer.media_type, headers=answer.headers)
+
+
+def evaluated(extensions: dict, store, query: str, dataset: dict, call: Call, options: dict,
+              federated: bool) -> Answer:
+    """The answer to a checked query: 304 if the client has it, from the cache, or evaluated; raise Refused."""
+    settings, format_param = extensions["adekg_settings"], dataset["format"]
+    etag = etag_for(extensions["adekg_build"], call.endpoint, query, repr(sorted(dataset.items())),
+                    call.accept or "", repr(format_param))
+    if matches_etag(etag, call.if_none_match):
+        return Answer(304, {"ETag": etag, "Vary": "Accept"})
     cache = extensions["adekg_cache"]
     if etag in cache:
         cache.move_to_end(etag)
         body, media_type, headers = cache[etag]
-        return Response(body, mimetype=media_type, headers=headers)
+        return Answer(200, headers, media_type, body)
     max_rows = settings["ADEKG_MAX_ROWS"]
     capped_query, capped = cap_rows(query, max_rows)
     limits = extensions["adekg_limits"]
     if dataset["context"] == "url":
-        limits = replace(limits, inline_context=False, context_url=req.url_root + "context/v1.jsonld")
+        limits = replace(limits, inline_context=False, context_url=call.url_root + "context/v1.jsonld")
     try:  # in a query worker: the pool kills it past the time or memory limit
-        media_type, spool = evaluate(store, capped_query, options, accept, format_param, limits)
+        media_type, spool = evaluate(store, capped_query, options, call.accept, format_param, limits)
     except NotAcceptable as error:
         raise Refused(406, str(error)) from None
     except SyntaxError as error:
@@ -197,12 +231,12 @@ def answer_query(store, query: str, dataset: dict) -> Response:
         headers["X-SPARQL-MaxRows"] = str(max_rows)
     body = spool.small()
     if body is None:
-        return streamed(spool, media_type, headers)
+        return Answer(200, headers, media_type, None, spool)
     if len(body) <= settings["ADEKG_CACHE_MAX_BYTES"] and settings["ADEKG_CACHE_ENTRIES"] > 0:
         cache[etag] = (body, media_type, headers)
         while len(cache) > settings["ADEKG_CACHE_ENTRIES"]:
             cache.popitem(last=False)
-    return Response(body, mimetype=media_type, headers=headers)
+    return Answer(200, headers, media_type, body)
 
 
 def failure(error: Exception, federated: bool) -> Refused:

@@ -19,6 +19,8 @@ import traceback
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
+from .fast_path import fast_answer
+
 FRAME = struct.Struct("!Q")
 CONFIG_VARIABLE = "ADEKG_WORKER_CONFIG"  # set by the pool before its fork server starts, so the app is built there
 STORE_VARIABLE = "ADEKG_WORKER_STORE"    # likewise: the store path whose union view the fork server makes
@@ -159,12 +161,16 @@ def wsgi_environ(request: dict) -> dict:
 
 def respond(app, request: dict, spool_dir: str, inline_limit: int) -> tuple:
     """(status code, headers, body bytes or None, body file path or None) of one request through the app."""
-    started: list = []
+    fast = fast_answer(app, request)
+    if fast is not None:
+        code, headers, result = fast
+    else:
+        started: list = []
 
-    def start_response(status, headers, exc_info=None):
-        started[:] = [status, headers]
+        def start_response(status, headers, exc_info=None):
+            started[:] = [status, headers]
 
-    result = app(wsgi_environ(request), start_response)
+        result = app(wsgi_environ(request), start_response)
     chunks, size, spill = [], 0, None
     try:
         for chunk in result:
@@ -182,8 +188,9 @@ def respond(app, request: dict, spool_dir: str, inline_limit: int) -> tuple:
             result.close()
         if spill is not None:
             spill.close()
-    status, headers = started
-    code = int(status.split(" ", 1)[0])
+    if fast is None:
+        status, headers = started
+        code = int(status.split(" ", 1)[0])
     if spill is not None:
         return code, headers, None, spill.name
     return code, headers, b"".join(chunks), None
