@@ -4,7 +4,9 @@ Usage: .venv/bin/python benchmarks/http_bench.py [--cases 10000] [--seconds 8] [
 Needs the `oxigraph` CLI and gunicorn (pip install -e '.[bench]'). Every server is started the same way (under setsid,
 127.0.0.1, free port, same worker count where it has one: adekg's --workers is the number kept running, its pool
 may grow on demand; the minimal app runs under gunicorn sync workers); per workload all of them run side by side and are
-measured in alternating rounds (the median round is kept), then killed. Prints a table and ratios.
+measured in alternating rounds (the median round is kept), then killed. Prints a table and ratios: of throughput,
+and of the servers' CPU time per request (read from /proc for each server's session), which the load of other
+processes on a shared machine distorts far less than throughput.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from pyoxigraph import NamedNode, Quad, QueryResultsFormat, Store
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from graph.build import Progress, build  # noqa: E402
-from graph.store import current_generation  # noqa: E402
+from graph.store import current_generation, migrate_legacy  # noqa: E402
 from graph.terms import PREFIXES  # noqa: E402
 
 WORK = Path(os.environ.get("ADEKG_BENCH_DIR", "/tmp/adekg-bench"))
@@ -91,6 +93,7 @@ def synthetic_store(seed: Path, cases: int) -> Path:
     store.flush()
     store.optimize()
     del store
+    migrate_legacy(path / "store")  # the layout `adekg serve` opens (it would move a bare folder itself)
     (path / "done").write_text("ok")
     return path
 
@@ -218,8 +221,23 @@ def client_process(url: str, queries: list[str], threads: int, seconds: float, o
     out.put((latencies, errors[0]))
 
 
-def load(url: str, queries: list[str], clients: int, seconds: float) -> dict:
-    """Closed-loop load from two client processes; p50/p99 latency (ms) and throughput (requests/s)."""
+def session_cpu(session: int) -> float:
+    """CPU seconds used so far by the processes of a session (a server started under setsid) and their reaped children."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...; utime is the 12th
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load(url: str, queries: list[str], clients: int, seconds: float, server: int | None = None) -> dict:
+    """Closed-loop load from two client processes; p50/p99 latency (ms), throughput (requests/s) and, given the
+    server's session, its CPU milliseconds per request (what the load of other processes does not change)."""
+    cpu_before = session_cpu(server) if server else 0.0
     out = multiprocessing.Queue()
     processes = [multiprocessing.Process(target=client_process, args=(url, queries, clients // 2, seconds, out))
                  for _ in range(2)]
@@ -229,8 +247,9 @@ def load(url: str, queries: list[str], clients: int, seconds: float) -> dict:
     for process in processes:
         process.join()
     latencies = sorted(value for values, _ in results for value in values)
+    cpu = 1000 * (session_cpu(server) - cpu_before) / len(latencies) if server else float("nan")
     return {"p50": 1000 * latencies[len(latencies) // 2], "p99": 1000 * latencies[int(len(latencies) * 0.99)],
-            "rps": len(latencies) / seconds, "errors": sum(errors for _, errors in results)}
+            "rps": len(latencies) / seconds, "errors": sum(errors for _, errors in results), "cpu_ms": cpu}
 
 
 def warm_page_cache(store_path: Path) -> None:
@@ -257,27 +276,27 @@ def in_process(store_path: Path, queries: list[str], seconds: float) -> dict:
 
 
 def overhead(store_path: Path, rounds: int = 2000) -> dict:
-    """Per-request cost of adekg's endpoint over the minimal app, in-process: WSGI calls with a prepared environ."""
+    """Per-request cost of a query worker's answer vs the minimal app's, in-process, for a request as the front reads it."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from http_minimal_app import create_app as minimal
-    from werkzeug.test import EnvironBuilder
     from server import create_app
+    from server.worker import respond, wsgi_environ
     query = PROLOGUE + SYNTHETIC["lookup"].replace("{i}", "7").replace("{d}", "1")
-    environ = EnvironBuilder(path="/sparql", query_string={"query": query},
-                             headers={"Accept": "application/sparql-results+json"}).get_environ()
-    adekg = create_app(store_path=store_path, config={"ADEKG_CACHE_ENTRIES": 0})
+    request = {"method": "GET", "path": b"/sparql", "query_string": urllib.parse.urlencode({"query": query}).encode(),
+               "headers": [(b"host", b"127.0.0.1:5000"), (b"accept", b"application/sparql-results+json"),
+                           (b"connection", b"close")], "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 5000),
+               "scheme": "http", "http_version": "1.1", "body": b""}
+    adekg = create_app(store=Store.read_only(str(store_path)), config={"ADEKG_CACHE_ENTRIES": 0})
+    baseline = minimal(str(store_path))
     # What a query worker runs per request (the front's reading, hand-over and writing come on top: see HTTP figures).
-    targets = {"minimal": (minimal(str(store_path)), {}), "adekg app (as in a query worker)": (adekg, {})}
-
-    def call(app, extra) -> None:
-        for _ in app({**environ, **extra}, lambda status, headers, exc_info=None: None):
-            pass
+    targets = {"minimal": lambda: b"".join(baseline(wsgi_environ(request), lambda status, headers, exc_info=None: None)),
+               "adekg query worker": lambda: respond(adekg, request, "/tmp", 1 << 20)}
     timings = {name: [] for name in targets}
     for _ in range(7):  # alternate rounds, keep the best of each
-        for name, (app, extra) in targets.items():
+        for name, call in targets.items():
             started = time.perf_counter()
             for _ in range(rounds):
-                call(app, extra)
+                call()
             timings[name].append(1e6 * (time.perf_counter() - started) / rounds)
     best = {name: round(min(values), 1) for name, values in timings.items()}
     return {**best, **{f"{name} - minimal": round(value - best["minimal"], 1) for name, value in best.items()
@@ -297,7 +316,7 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     seed = seed_store()
     started = time.monotonic()
-    synthetic = synthetic_store(seed, args.cases) / "store"
+    synthetic = current_generation(synthetic_store(seed, args.cases) / "store")  # a folder every server can open
     print(f"synthetic store: {len(Store.read_only(str(synthetic)))} quads ({time.monotonic() - started:.0f} s)")
     competency = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "queries").glob("cq-*.rq"))]
     workloads = {"competency": (seed, competency)}
@@ -318,23 +337,32 @@ def main() -> None:
             rounds = {kind: [] for kind in kinds}
             for number in range(args.rounds):  # alternate the servers, rotating who goes first
                 for kind in kinds[number % len(kinds):] + kinds[:number % len(kinds)]:
-                    rounds[kind].append(load(servers[kind][1], queries, args.clients, args.seconds))
+                    rounds[kind].append(load(servers[kind][1], queries, args.clients, args.seconds,
+                                             servers[kind][0].pid))
             for kind in kinds:
                 table[(workload, kind)] = sorted(rounds[kind], key=lambda row: row["rps"])[len(rounds[kind]) // 2]
                 print(f"{time.strftime('%H:%M:%S')} {workload} {kind} rounds (req/s): "
-                      f"{[round(row['rps']) for row in rounds[kind]]}", flush=True)
+                      f"{[round(row['rps']) for row in rounds[kind]]}, server CPU ms/request: "
+                      f"{[round(row['cpu_ms'], 2) for row in rounds[kind]]}, load {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             for process, _ in servers.values():
                 stop(process)
-    print(f"\n{'workload':<11} {'target':<14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
+    print(f"\n{'workload':<11} {'target':<14} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6} {'CPU ms/req':>10}")
     for (workload, kind), row in table.items():
-        print(f"{workload:<11} {kind:<14} {row['p50']:8.2f} {row['p99']:8.2f} {row['rps']:8.0f} {row['errors']:6d}")
+        print(f"{workload:<11} {kind:<14} {row['p50']:8.2f} {row['p99']:8.2f} {row['rps']:8.0f} {row['errors']:6d} "
+              f"{row.get('cpu_ms', float('nan')):10.2f}")
     print("\nratios (throughput): adekg / flask-minimal, adekg / oxigraph" + (", adekg@before / flask-minimal"
                                                                           if args.before else ""))
     for workload in workloads:
         adekg, minimal = table[(workload, "adekg")]["rps"], table[(workload, "flask-minimal")]["rps"]
         before = f"  {table[(workload, 'adekg@before')]['rps'] / minimal:.2f}" if args.before else ""
         print(f"{workload:<11} {adekg / minimal:.2f}  {adekg / table[(workload, 'oxigraph')]['rps']:.2f}{before}")
+    print("\nratios (server CPU per request, the minimal app's / adekg's: above 1, adekg needs less CPU per request; "
+          "the median round's figures" + (", then adekg@before's" if args.before else "") + ")")
+    for workload in workloads:
+        minimal = table[(workload, "flask-minimal")]["cpu_ms"]
+        before = f"  {minimal / table[(workload, 'adekg@before')]['cpu_ms']:.2f}" if args.before else ""
+        print(f"{workload:<11} {minimal / table[(workload, 'adekg')]['cpu_ms']:.2f}{before}")
 
 
 if __name__ == "__main__":
