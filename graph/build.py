@@ -47,7 +47,8 @@ class Progress:
     REDRAW_SECONDS = 0.1
     BAR_WIDTH = 24
 
-    def __init__(self, level: int = 1, stream=sys.stderr, live: bool | None = None):
+    def __init__(self, level: int = 1, stream=None, live: bool | None = None):
+        stream = sys.stderr if stream is None else stream  # read at each call: tests and callers may replace it
         self.level, self.stream, self.started = level, stream, time.perf_counter()
         self.live = level >= 1 and (stream.isatty() if live is None and hasattr(stream, "isatty") else bool(live))
         self.drawn_at, self.drawn = 0.0, False
