@@ -9,6 +9,7 @@ import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import pyoxigraph
 import rdflib
 import rdflib.collection
 import rdflib.compare
@@ -195,14 +196,17 @@ def declared_terms(graph: rdflib.Graph) -> set[str]:
 
 def run_checks(graph: rdflib.Graph, checks_dir: Path) -> dict[str, list[dict[str, str]]]:
     """Run every *-violation.rq SELECT over a graph; map each check's name to its rows."""
+    # pyoxigraph's SPARQL engine, not rdflib's: the undeclared-term check takes 15 s of CPU in rdflib, 0.06 s here.
+    store = pyoxigraph.Store()
+    store.load(graph.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES)
     results = {}
     for path in sorted(checks_dir.glob("*-violation.rq")):
         try:
-            answer = graph.query(path.read_text(encoding="utf-8"))
+            answer = store.query(path.read_text(encoding="utf-8"))
         except Exception as error:  # a broken query is the check's fault, named as such
             raise AdekgError(f"cannot run the check: {error}", file=str(path)) from error
-        results[path.stem] = [{str(name): str(row[name]) for name in answer.vars if row[name] is not None}
-                              for row in answer]
+        names = [variable.value for variable in answer.variables]
+        results[path.stem] = [{name: row[name].value for name in names if row[name] is not None} for row in answer]
     return results
 
 
