@@ -145,3 +145,21 @@ def test_bad_input_fails_with_one_line_and_loses_nothing(existing_store, seeds_c
     assert len(lines) == 1 and file_name in lines[0] and problem in lines[0], result.stderr
     assert current_generation(existing_store) == before
     assert select(open_store(existing_store), LDH_QUERY)
+
+
+def test_no_shape_targets_an_ontology_term():
+    # The SHACL stage mixes only the ontology's class memberships into the data (graph/validate.py), which holds
+    # as long as no term of the ontology is a focus node of a shape.
+    from rdflib import RDF, RDFS, URIRef
+    from rdflib.namespace import SH
+
+    from graph.ontology import load_ontology_graph
+    from graph.validate import load_shapes
+
+    ontology, shapes = load_ontology_graph(ONTOLOGY), load_shapes(ONTOLOGY)
+    assert not set(shapes.predicates()) & {SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf}
+    targeted = set(shapes.objects(None, SH.targetClass))
+    assert URIRef("https://w3id.org/adekg/ontology/Patient") in targeted
+    while more := {s for s, o in ontology.subject_objects(RDFS.subClassOf) if o in targeted} - targeted:
+        targeted |= more
+    assert [s for s, c in ontology.subject_objects(RDF.type) if c in targeted] == []
