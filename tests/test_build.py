@@ -139,7 +139,8 @@ def test_bad_input_fails_with_one_line_and_loses_nothing(existing_store, seeds_c
     breaker, file_name, problem = BAD_INPUTS[case]
     before = current_generation(existing_store)
     breaker(seeds_copy)
-    result = adekg_in_process("build", "--no-reason", "--quiet", "--store", str(existing_store), "--seeds", str(seeds_copy))
+    result = adekg_in_process("build", "--no-reason", "--quiet", "--store", str(existing_store),
+                              "--seeds", str(seeds_copy))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and file_name in lines[0] and problem in lines[0], result.stderr
