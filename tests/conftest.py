@@ -22,13 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 ONTOLOGY = ROOT / "ontology"
 DOCUMENTS = ("000", "001", "002")
-# The test files that take longest in a full run, longest first (measured 2026-11-30). pytest-xdist gives each
-# worker a whole file (--dist loadfile) in collection order (--no-loadscope-reorder), so starting these first
-# lets the two workers finish together instead of one starting a long file when the other is nearly done.
-LONGEST_FILES = ("test_ontology.py", "test_build.py", "test_hardening_live.py", "test_doc_examples.py",
-                 "test_curator_cli.py", "test_rules.py", "test_export_query.py", "test_reasoning_speed.py",
-                 "test_virtuoso.py", "test_linked_data.py", "test_clients_live.py", "test_query_checks.py",
-                 "test_api_schema.py", "test_hardening_chains.py", "test_protocol_live.py", "test_hostile_seeds.py")
+# The test files that take longest in a full run, longest first (measured 2026-11-30, after the suite's clean-up).
+# pytest-xdist gives each worker a whole file (--dist loadfile) in collection order (--no-loadscope-reorder), so
+# starting these first lets the two workers finish together instead of one starting a long file when the other is
+# nearly done.
+LONGEST_FILES = ("test_hardening_live.py", "test_store.py", "test_signals.py", "test_build.py", "test_ontology.py",
+                 "test_doc_examples.py", "test_hostile_seeds.py", "test_rules.py", "test_reasoning_speed.py",
+                 "test_virtuoso.py", "test_curator_cli.py", "test_facts.py", "test_serve_rebuild.py",
+                 "test_query_checks.py", "test_faers_cli.py", "test_protocol_live.py", "test_clients_live.py",
+                 "test_linked_data.py", "test_export_query.py", "test_export_readable.py", "test_hardening_chains.py",
+                 "test_api_schema.py", "test_pool_union.py", "test_records.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

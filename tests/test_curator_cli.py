@@ -14,7 +14,7 @@ from graph.store import open_store
 from graph.terms import CURIE_PREFIXES, DRUG, MECH, TEST
 from graph.units import is_of_kind
 
-from .conftest import ONTOLOGY, ROOT, adekg, adekg_in_process, edit_record, record_path, select, store_copy
+from .conftest import ONTOLOGY, ROOT, adekg_in_process, edit_record, record_path, select, store_copy
 
 COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?o ade:labTest ?test }"
 
@@ -162,7 +162,7 @@ def test_build_reports_every_error_and_keeps_the_store(plain_store, tmp_path, se
     before = store_path.resolve()
     names = break_every_stage(seeds_copy)
 
-    result = adekg("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy))
+    result = adekg_in_process("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy))
 
     assert_every_stage_reported(result, names)
     assert store_path.resolve() == before

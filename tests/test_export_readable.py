@@ -2,18 +2,18 @@
 import re
 
 import rdflib
-from rdflib.compare import isomorphic
 
+from graph.ontology import isomorphic
 from graph.terms import source_graph
 
-from .conftest import adekg
+from .conftest import adekg_in_process
 
 ESCAPED_LOCAL_NAME = re.compile(r"\b[A-Za-z][\w.-]*:[^\s\"<>]*\\[^\s\"]")  # a prefixed name holding a backslash
 
 
 def exported(store_path, *args) -> str:
-    """The text of an export through the CLI."""
-    return adekg("export", "--store", str(store_path), *args, check=True).stdout
+    """The text of an export through the CLI (in this process: it only reads)."""
+    return adekg_in_process("export", "--store", str(store_path), *args, check=True).stdout
 
 
 def without_literals(text: str) -> str:

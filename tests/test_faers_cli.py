@@ -1,4 +1,4 @@
-"""The FAERS and load commands through the CLI: new generations, nothing lost, a corrupt extract refused."""
+"""The FAERS and load commands through the CLI (in process): new generations, nothing lost, bad extracts refused."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +8,7 @@ import pytest
 
 from graph.store import current_generation, open_store
 
-from .conftest import ONTOLOGY, SEEDS, adekg, select, store_copy
+from .conftest import ONTOLOGY, SEEDS, adekg_in_process, select, store_copy
 from .test_faers import TINY
 
 FAERS_GRAPH = "https://w3id.org/adekg/graph/faers/2024Q1"
@@ -29,7 +29,7 @@ def test_import_then_rebuild_keeps_the_quarter_and_signals(store_path, tmp_path)
     extract = tmp_path / "tiny"
     shutil.copytree(TINY, extract)
     before = current_generation(store_path)
-    result = adekg("import-faers", str(extract), "--store", str(store_path), "--max-bad-fraction", "0.5")
+    result = adekg_in_process("import-faers", str(extract), "--store", str(store_path), "--max-bad-fraction", "0.5")
     assert result.returncode == 0, result.stderr
     assert "3 reports imported, 1 older case versions and 1 reports of deleted cases dropped, 4 malformed rows" \
         in result.stderr
@@ -37,7 +37,7 @@ def test_import_then_rebuild_keeps_the_quarter_and_signals(store_path, tmp_path)
     assert current_generation(store_path) != before
     reports = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{FAERS_GRAPH}> {{ ?r a ade:SpontaneousReport }} }}"
     assert count(store_path, reports) == 3
-    rebuilt = adekg("build", "--no-reason", "-q", "--store", str(store_path), "--seeds", str(SEEDS),
+    rebuilt = adekg_in_process("build", "--no-reason", "-q", "--store", str(store_path), "--seeds", str(SEEDS),
                     "--ontology", str(ONTOLOGY))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert count(store_path, reports) == 3
@@ -52,11 +52,11 @@ def test_corrupt_extract_leaves_the_store_as_it_was(store_path, tmp_path):
     shutil.copytree(TINY, extract)
     (extract / "ASCII" / "REAC24Q1.txt").unlink()
     before = current_generation(store_path)
-    result = adekg("import-faers", str(extract), "--store", str(store_path))
+    result = adekg_in_process("import-faers", str(extract), "--store", str(store_path))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"adekg: {extract}: no REAC table (a file named REACyyQn.txt)"]
     assert current_generation(store_path) == before
-    too_many = adekg("import-faers", str(TINY), "--store", str(store_path))
+    too_many = adekg_in_process("import-faers", str(TINY), "--store", str(store_path))
     assert too_many.returncode == 1 and "DEMO24Q1.txt: line 7: 4 of 29 rows are malformed" in too_many.stderr
     assert current_generation(store_path) == before
     assert not any(path.name != before.name for path in (store_path / "generations").iterdir())
@@ -66,26 +66,27 @@ def test_load_rdf_into_a_named_graph_with_provenance(store_path, tmp_path):
     data = tmp_path / "mine.ttl"
     data.write_text("@prefix ex: <http://example.org/> . ex:a ex:b ex:c . ex:a ex:b ex:d .", encoding="utf-8")
     graph = "http://example.org/my-graph"
-    result = adekg("load", str(data), "--graph", graph, "--store", str(store_path))
+    result = adekg_in_process("load", str(data), "--graph", graph, "--store", str(store_path))
     assert result.returncode == 0, result.stderr
     assert count(store_path, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}") == 2
     assert count(store_path, f"SELECT (COUNT(*) AS ?n) WHERE {{ <{graph}> prov:wasDerivedFrom [ ade:fileName 'mine.ttl' ; "
                              f"ade:sha256 ?sha ] }}") == 1
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .", encoding="utf-8")
-    refused = adekg("load", str(bad), "--graph", graph, "--store", str(store_path))
+    refused = adekg_in_process("load", str(bad), "--graph", graph, "--store", str(store_path))
     assert refused.returncode == 1 and "bad.ttl: not valid Turtle" in refused.stderr and "line 2" in refused.stderr
     assert count(store_path, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}") == 2
-    own = adekg("load", str(data), "--graph", "https://w3id.org/adekg/graph/inferred", "--store", str(store_path))
+    own = adekg_in_process("load", str(data), "--graph", "https://w3id.org/adekg/graph/inferred",
+                           "--store", str(store_path))
     assert own.returncode == 1 and "one of adekg's own graphs" in own.stderr
 
 
 def test_synth_faers_writes_an_extract_the_import_reads(tmp_path, store_path):
     out = tmp_path / "synth"
-    result = adekg("synth-faers", "--reports", "300", "--out", str(out), "--seed", "5")
+    result = adekg_in_process("synth-faers", "--reports", "300", "--out", str(out), "--seed", "5")
     assert result.returncode == 0, result.stderr
     assert "bortezomib/carfilzomib/ixazomib x Thrombotic microangiopathy" in result.stderr
-    imported = adekg("import-faers", str(out), "--store", str(store_path))
+    imported = adekg_in_process("import-faers", str(out), "--store", str(store_path))
     assert imported.returncode == 0, imported.stderr
     assert count(store_path, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?r a ade:SpontaneousReport ; ade:faersCaseId ?c }") \
         >= 290
@@ -100,7 +101,7 @@ def test_truncated_table_refused_with_file_and_line(store_path, tmp_path):
     lines = reac.read_bytes().count(b"\n") + 1
     before = current_generation(store_path)
     # One cut row of about 120 is within the default 1 %; with no malformed row allowed the extract is refused.
-    result = adekg("import-faers", str(extract), "--store", str(store_path), "--max-bad-fraction", "0")
+    result = adekg_in_process("import-faers", str(extract), "--store", str(store_path), "--max-bad-fraction", "0")
     assert result.returncode == 1
     assert f"REAC25Q1.txt: line {lines}: 1 of " in result.stderr and "2 fields, the header has" in result.stderr, \
         result.stderr

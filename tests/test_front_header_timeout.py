@@ -7,19 +7,15 @@ import urllib.parse
 
 import pytest
 
-from graph.build import Progress, build
-from tests.conftest import ONTOLOGY, SEEDS
 from tests.test_protocol_live import live_server
 
-pytestmark = pytest.mark.slow  # builds a store (without reasoning) and starts a server
+pytestmark = pytest.mark.slow  # starts a server
 TIMEOUT = 2
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    store = tmp_path_factory.mktemp("front") / "store"
-    build(store, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    with live_server(store, "--workers", "1", "--header-timeout", str(TIMEOUT)) as (base, _):
+def server(plain_store):
+    with live_server(plain_store, "--workers", "1", "--header-timeout", str(TIMEOUT)) as (base, _):
         yield urllib.parse.urlsplit(base)
 
 

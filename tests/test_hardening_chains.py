@@ -6,9 +6,8 @@ import urllib.parse
 
 import pytest
 
-from graph.build import Progress, build
 from server.query_checks import CHAIN_PER_DEPTH, MAX_DEPTH, Refused, check_depth
-from tests.conftest import ONTOLOGY, ROOT, SEEDS
+from tests.conftest import ROOT
 from tests.test_protocol_live import live_server
 
 EX = "<http://e/p>"
@@ -56,10 +55,8 @@ def test_shipped_queries_pass_the_chain_check():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    store = tmp_path_factory.mktemp("chains") / "store"
-    build(store, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    with live_server(store, "--workers", "1", "--timeout", "10") as (base, _):
+def server(plain_store):
+    with live_server(plain_store, "--workers", "1", "--timeout", "10") as (base, _):
         yield urllib.parse.urlsplit(base)
 
 

@@ -14,7 +14,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from graph.build import Progress, build
-from tests.conftest import ONTOLOGY, edit_record
+from tests.conftest import ONTOLOGY, edit_record, store_copy
 from tests.test_protocol_live import live_server
 
 pytestmark = pytest.mark.slow  # starts servers
@@ -133,14 +133,20 @@ def test_a_crashing_query_answers_500_and_the_next_one_works(tmp_path):
         assert get(base, query_path("ASK { ?s ?p ?o }"))[0] == 200
 
 
-@pytest.mark.parametrize("path", ["/rdf-graphs?default&format=jsonld", "/api/case/000", "/doc/drug/ixazomib"])
-def test_linked_data_graph_store_and_api_routes_are_bounded_in_time(quick_store, path):
+@pytest.fixture(scope="module")
+def one_second_server(quick_store):
+    """A server with one worker and a 1 s limit per request (shared: each test leaves it answering)."""
     with live_server(quick_store, "--workers", "1", "--timeout", "1") as (base, _):
-        status, _, body, seconds = get(base, path, accept="*/*")
-        # fast enough on a quiet machine to answer, or stopped at the limit: never unbounded
-        assert (status == 200 or status == 503 and b"longer than the 1 s limit" in body) and seconds < 2.5, \
-            (status, seconds)
-        assert get(base, query_path("ASK {}"))[0] == 200
+        yield base
+
+
+@pytest.mark.parametrize("path", ["/rdf-graphs?default&format=jsonld", "/api/case/000", "/doc/drug/ixazomib"])
+def test_linked_data_graph_store_and_api_routes_are_bounded_in_time(one_second_server, path):
+    status, _, body, seconds = get(one_second_server, path, accept="*/*")
+    # fast enough on a quiet machine to answer, or stopped at the limit: never unbounded
+    assert (status == 200 or status == 503 and b"longer than the 1 s limit" in body) and seconds < 2.5, \
+        (status, seconds)
+    assert get(one_second_server, query_path("ASK {}"))[0] == 200
 
 
 def test_runaway_clients_do_not_starve_other_clients(quick_store):
@@ -191,9 +197,8 @@ def ages(base: str) -> list[str]:
     return [row["age"]["value"] for row in json.loads(body)["results"]["bindings"]]
 
 
-def test_a_rebuild_is_picked_up_without_a_restart(seeds_copy, tmp_path):
-    store = tmp_path / "store"
-    build(store, seeds_copy, ONTOLOGY, Progress(0), reasoning=False)
+def test_a_rebuild_is_picked_up_without_a_restart(plain_store, seeds_copy, tmp_path):
+    store = store_copy(plain_store, tmp_path / "store")  # built from the seeds, as seeds_copy still is
     with live_server(store, "--workers", "2") as (base, process):
         before = ages(base)
         edit_record(seeds_copy, "000", lambda record: record["patient"].update(age_years=33))
@@ -205,9 +210,8 @@ def test_a_rebuild_is_picked_up_without_a_restart(seeds_copy, tmp_path):
         assert process.poll() is None   # the same server process answers
 
 
-def test_a_generation_held_by_a_busy_worker_survives_rebuilds(seeds_copy, tmp_path):
-    store = tmp_path / "store"
-    build(store, seeds_copy, ONTOLOGY, Progress(0), reasoning=False)
+def test_a_generation_held_by_a_busy_worker_survives_rebuilds(plain_store, seeds_copy, tmp_path):
+    store = store_copy(plain_store, tmp_path / "store")  # built from the seeds, as seeds_copy still is
     with live_server(store, "--workers", "1", "--timeout", "120") as (base, _):
         held = (store / "current").resolve()
         def hold() -> None:

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Store
 
-from graph.build import Progress, build
 from server import worker
 from server.generation import current_generation, open_reader
-from tests.conftest import ONTOLOGY, SEEDS
 from tests.test_hardening_live import get
 from tests.test_protocol_live import live_server
 
@@ -19,11 +17,9 @@ TITLES = "SELECT ?title WHERE { <https://w3id.org/adekg/ontology> <http://purl.o
 
 
 @pytest.fixture(scope="module")
-def quick_store(tmp_path_factory) -> Path:
-    """The seeds built without reasoning."""
-    path = tmp_path_factory.mktemp("union") / "store"
-    build(path, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
-    return path
+def quick_store(plain_store) -> Path:
+    """The seeds built without reasoning (the session's, read only)."""
+    return plain_store
 
 
 def distinct_triples(store_path: Path) -> int:

@@ -11,7 +11,7 @@ from graph.rules import RULES_DIR, rule_files, rule_quads, run_rules
 from graph.store import open_store
 from graph.terms import INFERRED_GRAPH, source_graph
 
-from .conftest import ONTOLOGY, adekg, edit_record, select
+from .conftest import ONTOLOGY, adekg_in_process, edit_record, select
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs java (.ci/run installs it)")
 
@@ -221,12 +221,12 @@ def test_every_inferred_result_has_an_explanation_chain_ending_in_quotes(store, 
                                   "https://w3id.org/adekg/inferred/patient/000/patient/risk-factor/renal-clearance/ixazomib",
                                   "https://w3id.org/adekg/inferred/mechanisms/ixazomib/DrugInducedThromboticMicroangiopathy"])
 def test_explain_prints_rules_premises_and_quotes(built_store, node):
-    result = adekg("explain", "--store", str(built_store), node, check=True)
+    result = adekg_in_process("explain", "--store", str(built_store), node, check=True)
     assert "by rule rule:" in result.stdout and "quote 000_" in result.stdout
 
 
 def test_explain_of_a_node_with_no_inference_is_an_error(built_store):
-    result = adekg("explain", "--store", str(built_store), "data:000/patient/nothing")
+    result = adekg_in_process("explain", "--store", str(built_store), "data:000/patient/nothing")
     assert result.returncode == 1 and "nothing inferred" in result.stderr
 
 
@@ -236,9 +236,9 @@ def test_reason_on_an_existing_store_recomputes_after_a_record_changes(tmp_path,
     edit_record(seeds_copy, "000", lambda data: [event.update(suspect_drugs=["dexamethasone"])
                                                  for event in data["adverse_events"] if event["id"] == "dtma"])
     store_path = tmp_path / "store"
-    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy), check=True)
+    adekg_in_process("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy), check=True)
     assert grade(open_store(store_path), PI_DTMA) == []  # built without reasoning: nothing inferred yet
-    adekg("reason", "--quiet", "--store", str(store_path), check=True)
+    adekg_in_process("reason", "--quiet", "--store", str(store_path), check=True)
     reasoned = open_store(store_path)
     assert grade(reasoned, PI_DTMA) == [ADE + "ClassSignal"]
     assert len(select(reasoned, "SELECT ?a WHERE { graph:inferred prov:wasGeneratedBy ?a }")) == 1
@@ -433,7 +433,7 @@ def test_defect_11_class_risks_for_every_class_the_seeds_give_evidence_for(store
 
 def test_explain_shows_the_first_symptoms_quote_behind_a_time_to_onset_answer(built_store):
     # 002: cyclophosphamide preceded "intermittently forgetful and confused"; the answer's chain ends in that quote.
-    result = adekg("explain", "--store", str(built_store), PML["cyclophosphamide"] + "/naranjo/2", check=True)
+    result = adekg_in_process("explain", "--store", str(built_store), PML["cyclophosphamide"] + "/naranjo/2", check=True)
     assert "by rule rule:62-naranjo-item-2" in result.stdout
     assert "intermittently forgetful and confused" in result.stdout and "quote 002_" in result.stdout
 

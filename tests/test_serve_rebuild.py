@@ -6,18 +6,19 @@ import pytest
 from graph.build import stale_inputs
 from graph.store import current_generation
 
-from .conftest import ONTOLOGY, adekg, edit_record, record_path
+from .conftest import ONTOLOGY, adekg, edit_record, record_path, store_copy
 
 
 @pytest.fixture
-def built_from_copy(tmp_path, seeds_copy):
-    """A store built (without reasoning) from a scratch copy of the seeds and of the ontology."""
+def built_from_copy(plain_store, tmp_path, seeds_copy):
+    """A store built (without reasoning) from the seeds and ontology, with scratch copies of both.
+
+    A copy of the session's plain store: a store records its inputs by content (graph.build.input_hashes), so the
+    copies are what it was built from.
+    """
     ontology = tmp_path / "ontology"
     shutil.copytree(ONTOLOGY, ontology)
-    store_path = tmp_path / "store"
-    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), "--seeds", str(seeds_copy),
-          "--ontology", str(ontology), check=True)
-    return store_path, seeds_copy, ontology
+    return store_copy(plain_store, tmp_path / "store"), seeds_copy, ontology
 
 
 def test_stale_inputs_names_the_files_that_differ(built_from_copy, tmp_path):

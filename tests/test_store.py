@@ -11,7 +11,7 @@ from pyoxigraph import NamedNode, Quad, Store
 from graph.build import Progress, build
 from server.generation import is_current, open_reader
 
-from .conftest import ONTOLOGY, ROOT, SEEDS, adekg
+from .conftest import ONTOLOGY, ROOT, SEEDS, adekg_in_process, store_copy
 
 # A build whose store stage stalls after 1,000 quads (having bulk-loaded the ontology), so a test can
 # kill it -9 mid-load or start a second build beside it. graph.store is patched before graph.build
@@ -72,16 +72,15 @@ def start_stalling_build(store_path: Path) -> tuple[subprocess.Popen, str]:
 
 
 def count_quads(store_path: Path) -> int:
-    """Count the quads of the current store through the CLI."""
-    result = adekg("query", "--store", str(store_path), "--format", "csv",
+    """Count the quads of the current store through the CLI (in this process: it only reads)."""
+    result = adekg_in_process("query", "--store", str(store_path), "--format", "csv",
                    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", check=True)
     return int(result.stdout.split()[1])
 
 
 @pytest.mark.slow
-def test_kill_9_in_the_store_stage_never_becomes_current_and_the_next_build_removes_it(tmp_path):
-    store_path = tmp_path / "store"
-    quick_build(store_path)
+def test_kill_9_in_the_store_stage_never_becomes_current_and_the_next_build_removes_it(plain_store, tmp_path):
+    store_path = store_copy(plain_store, tmp_path / "store")  # a first build
     quick_build(store_path)
     previous, good = current_name(store_path), generations(store_path)
     size = count_quads(store_path)
@@ -100,13 +99,12 @@ def test_kill_9_in_the_store_stage_never_becomes_current_and_the_next_build_remo
 
 
 @pytest.mark.slow
-def test_a_second_build_at_the_same_time_is_refused_with_one_line(tmp_path):
-    store_path = tmp_path / "store"
-    quick_build(store_path)
+def test_a_second_build_at_the_same_time_is_refused_with_one_line(plain_store, tmp_path):
+    store_path = store_copy(plain_store, tmp_path / "store")
     before = current_name(store_path)
     process, _ = start_stalling_build(store_path)
     try:
-        second = adekg("build", "--no-reason", "--quiet", "--store", str(store_path))
+        second = adekg_in_process("build", "--no-reason", "--quiet", "--store", str(store_path))
         assert process.poll() is None
     finally:
         process.kill()
@@ -118,9 +116,8 @@ def test_a_second_build_at_the_same_time_is_refused_with_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_reader_keeps_its_generation_and_answers_through_three_rebuilds(tmp_path):
-    store_path = tmp_path / "store"
-    quick_build(store_path)
+def test_a_reader_keeps_its_generation_and_answers_through_three_rebuilds(plain_store, tmp_path):
+    store_path = store_copy(plain_store, tmp_path / "store")
     reader = subprocess.Popen([sys.executable, "-c", READER, str(store_path)], cwd=ROOT, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -177,7 +174,7 @@ def test_an_older_layout_is_read_as_it_is_and_migrated_by_the_next_build(tmp_pat
     assert len(reader.store) == 1 and is_current(store_path, reader.generation)
     reader.close()
 
-    adekg("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
+    adekg_in_process("build", "--no-reason", "--quiet", "--store", str(store_path), check=True)
 
     assert store_path.is_dir() and not store_path.is_symlink()
     assert not (tmp_path / ".generations").exists()
@@ -186,11 +183,10 @@ def test_an_older_layout_is_read_as_it_is_and_migrated_by_the_next_build(tmp_pat
     assert current_name(store_path) != migrated[0] and count_quads(store_path) > 1000
 
 
-def test_the_server_opens_the_current_generation_and_holds_it(tmp_path):
+def test_the_server_opens_the_current_generation_and_holds_it(plain_store, tmp_path):
     from server import create_app
     from server.generation import current_generation
-    store_path = tmp_path / "store"
-    quick_build(store_path)
+    store_path = store_copy(plain_store, tmp_path / "store")
     app = create_app(store_path=store_path)
     generation = app.extensions["adekg_reader"].generation
     assert generation == current_generation(store_path) == store_path / "generations" / current_name(store_path)
