@@ -151,8 +151,8 @@ def adekg(*args: str, check: bool = False) -> subprocess.CompletedProcess:
 def adekg_in_process(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     """Run the adekg command line in this process, as `adekg` would in a subprocess, capturing its output.
 
-    For commands that only read (validate -q, terms, query, export): it saves the ~1 s of imports and the
-    UCUM set-up each subprocess pays. Progress lines go to the real stderr, so use `adekg` for tests of them.
+    For commands whose process itself is not under test: it saves the ~1 s of imports and the UCUM set-up each
+    subprocess pays. Progress lines come back in stderr (graph.build.Progress writes to sys.stderr as it is then).
     """
     from graph.cli import main
     out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline=""), io.StringIO()
