@@ -13,7 +13,11 @@ The seeds are built once (with reasoning, so the drug classes exist); per size, 
   - the size of the store's current generation;
   - `adekg serve` on the store: p50/p99 of the competency questions (queries/*.rq with expected results) and of the
     signal queries (benchmarks/faers-queries/*.rq), each asked --rounds times one after the other; the seeds-only
-    store is measured first, for the ratio of the competency questions' p50.
+    store is measured just before, with the same query files, for the ratio of the competency questions' p50.
+Stages (--stages, run in that order): import (with synth-faers), signals (with its floor), http, floors (the bulk_load
+floor, last: at 10^6 it is the longest). With --work, each finished stage's figures are kept in figures-N.json there
+and a second run on that folder goes on from the first stage not finished (a complete extract is reused), e.g.
+  .venv/bin/python benchmarks/faers.py --sizes 1000000 --work /tmp/faers1m/work --stages import signals http
 """
 from __future__ import annotations
 
@@ -232,29 +236,93 @@ def signal_runs(store: Path, extract: Path, lookup: Path, repeat: int) -> dict:
             "signal_floor_all": floors, "floor_pairs": sizes["pairs"]}
 
 
-def run(size: int, base: Path, work: Path, repeat: int, rounds: int, virtuoso: bool) -> dict:
-    """All figures for one extract size."""
+STAGES = ("import", "signals", "http", "floors")
+
+
+def load_figures(path: Path, size: int) -> dict:
+    """The figures of earlier stages kept in the work folder (empty if none)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"size": size}
+
+
+def save_figures(path: Path, figures: dict) -> None:
+    """Keep the figures so far, so that a later run on the same --work folder resumes after the last finished stage."""
+    path.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+
+
+def synthesize(size: int, extract: Path, figures: dict) -> None:
+    """`adekg synth-faers` unless the extract is complete already (its planted.json is written last)."""
+    if not (extract / "planted.json").is_file():
+        shutil.rmtree(extract, ignore_errors=True)
+        figures["synth_s"], figures["synth_peak_mib"] = adekg("synth-faers", "--reports", str(size), "--out",
+                                                              str(extract), "--seed", "1")
+
+
+def import_stage(base: Path, extract: Path, store: Path, figures: dict) -> None:
+    """`import-faers --no-signals` into a fresh copy of the seeds store; its wall time, peak RSS and store size."""
     from graph.store import current_generation
-    extract, store = work / f"extract-{size}", work / f"store-{size}"
+    shutil.rmtree(store, ignore_errors=True)  # a store left by an unfinished run is not reused
     shutil.copytree(base, store, symlinks=True)
-    load_start = os.getloadavg()[0]
-    adekg("synth-faers", "--reports", str(size), "--out", str(extract), "--seed", "1")
-    figures = {"size": size}
     figures["import_s"], figures["import_peak_mib"] = adekg("import-faers", str(extract), "--store", str(store),
                                                            "--no-signals")
+    figures["import_store_mib"] = folder_mib(current_generation(store))
+
+
+def floors_stage(store: Path, extract: Path, work: Path, figures: dict) -> None:
+    """The bulk_load floor of the import (run after the other stages: at 10^6 it is the longest and the least needed)."""
     with tempfile.TemporaryDirectory(dir=work) as scratch:
         figures["bulk_floor_s"] = bulk_floor(store, "2025Q1", Path(scratch))
-        lookup = Path(scratch) / "lookup.json"
-        product_lookup(store, extract, lookup)
-        figures.update(signal_runs(store, extract, lookup, repeat))
-    figures["store_mib"] = folder_mib(current_generation(store))
-    figures.update(http_latency(store, rounds))
-    figures["import_ratio"] = figures["import_s"] / figures["bulk_floor_s"]
-    figures["signal_ratio"] = figures["signals_s"] / figures["signal_floor_s"]
-    if virtuoso:
-        figures.update(virtuoso_run(size, extract, work, rounds))
-    figures["load"] = (load_start, os.getloadavg()[0])
+
+
+def run(size: int, base: Path, work: Path, args: argparse.Namespace) -> dict:
+    """All figures for one extract size, stage by stage; a stage whose figures the work folder holds is not run again."""
+    from graph.store import current_generation
+    extract, store, kept = work / f"extract-{size}", work / f"store-{size}", work / f"figures-{size}.json"
+    figures = load_figures(kept, size)
+    for stage in args.stages:
+        if stage in figures.get("stages_done", []):
+            continue
+        load_start = os.getloadavg()[0]
+        if stage == "import":
+            synthesize(size, extract, figures)
+            import_stage(base, extract, store, figures)
+        elif "import" not in figures.get("stages_done", []):
+            raise SystemExit(f"stage {stage} needs the import stage of {size} reports first")
+        elif stage == "signals":
+            with tempfile.TemporaryDirectory(dir=work) as scratch:
+                lookup = Path(scratch) / "lookup.json"
+                product_lookup(store, extract, lookup)
+                figures.update(signal_runs(store, extract, lookup, args.repeat))
+            figures["store_mib"] = folder_mib(current_generation(store))
+        elif stage == "http":
+            # the seeds-only store just before, with the same query files, for the ratio of the competency questions
+            figures["seeds"] = http_latency(base, args.rounds)
+            figures.update(http_latency(store, args.rounds))
+        elif stage == "floors":
+            floors_stage(store, extract, work, figures)
+        figures[f"load_{stage}"] = (load_start, os.getloadavg()[0])
+        figures.setdefault("stages_done", []).append(stage)
+        save_figures(kept, figures)
+        print(f"   {size} {stage}: " + json.dumps({k: v for k, v in figures.items() if k != "seeds"}), flush=True)
+    if args.virtuoso:
+        figures.update(virtuoso_run(size, extract, work, args.rounds))
     return figures
+
+
+def cell(figures: dict, key: str, form: str, width: int) -> str:
+    """One column of the table, '-' for a figure not measured (yet)."""
+    return format(figures[key], form).rjust(width) if key in figures else "-".rjust(width)
+
+
+def ratios(figures: dict) -> dict:
+    """import/floor, signals/floor and the competency questions' p50 over the seeds-only store's, where measured."""
+    out = {}
+    if "bulk_floor_s" in figures:
+        out["import_ratio"] = figures["import_s"] / figures["bulk_floor_s"]
+    if "signal_floor_s" in figures:
+        out["signal_ratio"] = figures["signals_s"] / figures["signal_floor_s"]
+    if "seeds" in figures:
+        out["cq_ratio"] = figures["cq_p50"] / figures["seeds"]["cq_p50"]
+    return out
 
 
 def main() -> None:
@@ -265,6 +333,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs of the signal stage and of its floor (alternating)")
     parser.add_argument("--rounds", type=int, default=5, help="times each query is asked over HTTP")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
+                        help="stages to run, in this order; with --work, the stages a previous run finished there "
+                             "(figures-N.json) are not run again, and a complete synthetic extract is reused")
     parser.add_argument("--virtuoso", action="store_true",
                         help="also build and import each size into a Virtuoso started on 127.0.0.1 (needs virtuoso-t)")
     parser.add_argument("--signal-floor", nargs=2, type=Path, metavar=("EXTRACT", "LOOKUP"), help=argparse.SUPPRESS)
@@ -278,22 +349,22 @@ def main() -> None:
         base = work / "seeds-store"
         if not base.exists():
             adekg("build", "--store", str(base))
-        seeds = http_latency(base, args.rounds)
-        print(f"seeds only: CQ p50 {seeds['cq_p50']:.1f} ms, p99 {seeds['cq_p99']:.1f} ms", flush=True)
+        rows = [run(size, base, work, args) for size in args.sizes]
         print("reports  import_s  peak_MiB  store_MiB  bulk_floor_s  import/floor  signals_s  floor_s  signals/floor  "
-              "CQ_p50  CQ_p99  CQ/seeds  sig_p50  sig_p99  load", flush=True)
-        for size in args.sizes:
-            f = run(size, base, work, args.repeat, args.rounds, args.virtuoso)
-            print(f"{f['size']:>7}  {f['import_s']:>8.1f}  {f['import_peak_mib']:>8}  {f['store_mib']:>9.1f}  "
-                  f"{f['bulk_floor_s']:>12.1f}  {f['import_ratio']:>12.2f}  {f['signals_s']:>9.1f}  "
-                  f"{f['signal_floor_s']:>7.1f}  {f['signal_ratio']:>13.2f}  {f['cq_p50']:>6.1f}  {f['cq_p99']:>6.1f}  "
-                  f"{f['cq_p50'] / seeds['cq_p50']:>8.2f}  {f['signal_q_p50']:>7.1f}  {f['signal_q_p99']:>7.1f}  "
-                  f"{f['load'][0]:.1f}-{f['load'][1]:.1f}", flush=True)
-            print("   detail: " + json.dumps({key: value for key, value in f.items() if key.endswith(("_all", "_failed", "pairs", "signals_peak_mib")) or key.startswith("v_")}), flush=True)
+              "CQ_p50  CQ_p99  seeds_CQ_p50  CQ/seeds  sig_p50  sig_p99", flush=True)
+        for f in rows:
+            f = {**f, **ratios(f), **{f"seeds_{k}": v for k, v in f.get("seeds", {}).items()}}
+            print("  ".join([cell(f, "size", "", 7), cell(f, "import_s", ".1f", 8), cell(f, "import_peak_mib", "", 8),
+                             cell(f, "store_mib", ".1f", 9), cell(f, "bulk_floor_s", ".1f", 12),
+                             cell(f, "import_ratio", ".2f", 12), cell(f, "signals_s", ".1f", 9),
+                             cell(f, "signal_floor_s", ".1f", 7), cell(f, "signal_ratio", ".2f", 13),
+                             cell(f, "cq_p50", ".1f", 6), cell(f, "cq_p99", ".1f", 6), cell(f, "seeds_cq_p50", ".1f", 12),
+                             cell(f, "cq_ratio", ".2f", 8), cell(f, "signal_q_p50", ".1f", 7),
+                             cell(f, "signal_q_p99", ".1f", 7)]), flush=True)
+            print("   detail: " + json.dumps({key: value for key, value in f.items() if key.endswith(("_all", "_failed", "pairs", "_peak_mib")) or key.startswith(("v_", "load", "seeds_", "synth"))}), flush=True)
     finally:
         if args.work is None and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
