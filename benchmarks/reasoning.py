@@ -26,18 +26,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from itertools import islice
 from typing import Iterable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize  # noqa: E402
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store  # noqa: E402
+
+from graph.batched import reason_in_batches, replicated_reports  # noqa: E402
 
 from graph.build import Progress, check_and_map, in_memory, ontology_documents, provenance_quads  # noqa: E402
 from graph.hermit import classify  # noqa: E402
 from graph.reason import classification_quads, realisation_quads, reason  # noqa: E402
 from graph.rules import apply_rule, check_inconsistencies, consistency_files, rule_files, rule_quads, run_rules  # noqa: E402
-from graph.terms import DATA, source_graph  # noqa: E402
 
 
 def machine() -> str:
@@ -62,28 +64,10 @@ def timed_build(store: Path, cache: Path) -> float:
 
 
 def synthetic_cases(cases: dict[str, list[Quad]], reports: int, chunk: int = 100) -> Iterator[bytes]:
-    """`reports` case reports as N-Quads, `chunk` reports a piece: the seed documents replicated round-robin
-    under new IRIs (000-r1, 001-r1, ...).
-
-    A copy renames the document's data IRIs and its source graph (IRIs equal to them or under them + "/") in
-    the document's N-Quads text: far quicker than renaming term by term, and the store parses the text in Rust.
-    """
-    documents = sorted(cases)
-    texts = {document: serialize(cases[document], format=RdfFormat.N_QUADS) for document in documents}
-    piece = []
-    for number in range(reports):
-        document = documents[number % len(documents)]
-        text = texts[document]
-        if number >= len(documents):
-            copy = f"{document}-r{number // len(documents)}"
-            for old in (DATA + document, source_graph(document)):
-                new = old[:-len(document)] + copy
-                for end in (">", "/"):
-                    text = text.replace(f"<{old}{end}".encode(), f"<{new}{end}".encode())
-        piece.append(text)
-        if len(piece) == chunk or number == reports - 1:
-            yield b"".join(piece)
-            piece = []
+    """`reports` case reports as N-Quads, `chunk` reports a piece (see graph.batched.replicated_reports)."""
+    texts = replicated_reports(cases, reports)
+    for start in range(0, reports, chunk):
+        yield b"".join(islice(texts, chunk))
 
 
 def synthetic_size(cases: dict[str, list[Quad]], reports: int) -> int:
@@ -149,6 +133,21 @@ def measure(asserted: Iterable[bytes], provenance: list[Quad], documents: list, 
     return Figures(fill, stage, output.rules_seconds - output.checks_seconds, cpu_seconds() - cpu, output.produced)
 
 
+def measure_batched(cases: dict, reports: int, provenance: list[Quad], documents: list, ontology: Path, cache: Path,
+                    batch: int) -> Figures:
+    """Seconds of the batched reasoning stage (warm HermiT cache) and of its rules alone; CPU; quads out."""
+    def batches() -> Iterator:
+        for number, piece in enumerate(synthetic_cases(cases, reports, batch)):
+            yield lambda store, piece=piece, first=number == 0: (store.load(piece, RdfFormat.N_QUADS),
+                                                                   store.extend(provenance if first else []))
+
+    emitted = []
+    started, cpu = time.perf_counter(), cpu_seconds()
+    output = reason_in_batches(batches, documents, ontology, lambda quads: emitted.append(len(quads)), cache)
+    stage = time.perf_counter() - started
+    return Figures(0.0, stage, output.rules_seconds - output.checks_seconds, cpu_seconds() - cpu, output.produced)
+
+
 def per_rule(asserted: Iterable[bytes], provenance: list[Quad], documents: list, ontology: Path, cache: Path,
              folder: Path | None) -> dict[str, tuple[float, int]]:
     """Seconds and output quads of each rule in order (each seeing the earlier ones' output), then of each check."""
@@ -187,8 +186,11 @@ def main() -> None:
     options.add_argument("--reasoner-cache", type=Path, help="HermiT's cache folder (default: a new empty one)")
     options.add_argument("--per-rule", action="store_true",
                          help="time each rule and consistency check at each size instead of the whole stage")
-    options.add_argument("--in-memory", action="store_true",
-                         help="reason over an in-memory store keeping the output list, as the build of the seeds does")
+    options.add_argument("--route", choices=("batched", "in-memory", "on-disk"), default="batched",
+                         help="batched: graph.batched, reports in batches of --batch (default); in-memory: one "
+                              "in-memory store and the output list, as the build of the seeds does; on-disk: one "
+                              "on-disk store, the output only in it")
+    options.add_argument("--batch", type=int, default=250, help="case reports per batch of the batched route")
     options.add_argument("--scratch", type=Path, help="folder for the on-disk stores (default: a temporary folder)")
     args = options.parse_args()
 
@@ -197,7 +199,7 @@ def main() -> None:
         cache = args.reasoner_cache or Path(scratch) / "cache"
 
         def folder(reports: int) -> Path | None:
-            return None if args.in_memory else Path(scratch) / f"store-{reports}"
+            return Path(scratch) / f"store-{reports}" if args.route == "on-disk" else None
 
         if not args.skip_build:
             cold = timed_build(Path(scratch) / "cold" / "store", cache)
@@ -219,15 +221,18 @@ def main() -> None:
             print_per_rule({reports: per_rule(synthetic_cases(cases, reports), provenance, documents,
                                               args.ontology, cache, folder(reports)) for reports in sizes})
             return
-        print(f"store: {'in memory, output list kept' if args.in_memory else 'on disk, output only in the store'}")
+        print(f"route: {args.route}" + (f", {args.batch} reports a batch" if args.route == "batched" else ""))
         print(f"{'reports':>8} {'quads in':>10} {'fill s':>7} {'stage s':>9} {'quads/s':>9} {'rules s':>9} "
               f"{'stage/rules':>11} {'ms/report':>9} {'growth':>6} {'CPU s':>8} {'quads out':>10} {'peak GB':>8} "
               f"{'load':>5}")
         previous = None
         for reports in [len(cases)] + sizes:
             quads_in = synthetic_size(cases, reports) + len(provenance)
-            run = measure(synthetic_cases(cases, reports), provenance, documents, args.ontology, cache,
-                          folder(reports))
+            if args.route == "batched":
+                run = measure_batched(cases, reports, provenance, documents, args.ontology, cache, args.batch)
+            else:
+                run = measure(synthetic_cases(cases, reports), provenance, documents, args.ontology, cache,
+                              folder(reports))
             growth = (f"{math.log(run.stage / previous[1]) / math.log(reports / previous[0]):.2f}"
                       if previous and reports > previous[0] else "")
             print(f"{reports:>8} {quads_in:>10} {run.fill:>7.1f} {run.stage:>9.2f} {quads_in / run.stage:>9.0f} "

@@ -184,7 +184,7 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
                              f"{problems[0]})")
     rules_seconds = time.perf_counter() - clock
     ended = datetime.datetime.now(datetime.timezone.utc)
-    provenance = list(provenance_quads(store, ontology_dir, result.hermit_version, started, ended))
+    provenance = list(provenance_quads(input_graphs(store), ontology_dir, result.hermit_version, started, ended))
     if not keep:
         store.extend(provenance)
     return ReasoningOutput(inferred + rules + produced + provenance, inferred, len(result.realisations), counts,
@@ -192,7 +192,13 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
                            len(inferred) + len(rules) + sum(counts.values()) + len(provenance))
 
 
-def provenance_quads(store: Store, ontology_dir: Path, version: str, started: datetime.datetime,
+def input_graphs(store: Store) -> set[str]:
+    """The named graphs the reasoning read: all but its own output graphs and the scratch classification."""
+    return ({graph.value for graph in store.named_graphs() if isinstance(graph, NamedNode)}
+            - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH, CLASSIFICATION_GRAPH})
+
+
+def provenance_quads(inputs: set[str], ontology_dir: Path, version: str, started: datetime.datetime,
                      ended: datetime.datetime) -> Iterator[Quad]:
     """PROV-O for the inferred and rules graphs: the reasoning activity, its agents, times and inputs."""
     graph = NamedNode(BUILD_GRAPH)
@@ -215,9 +221,7 @@ def provenance_quads(store: Store, ontology_dir: Path, version: str, started: da
         yield quad(agent, RDF + "type", NamedNode(PROV + "SoftwareAgent"))
         yield quad(agent, RDFS + "label", Literal(label))
     yield quad(hermit, OWL + "versionInfo", Literal(version))
-    inputs = sorted({graph.value for graph in store.named_graphs() if isinstance(graph, NamedNode)}
-                    - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH})
-    for iri in inputs:
+    for iri in sorted(inputs):
         yield quad(activity, PROV + "used", NamedNode(iri))
     for path in rule_files(ontology_dir) + data_files(ontology_dir):
         entity = NamedNode(f"{activity.value}/file/{path.name}")
