@@ -26,7 +26,7 @@ from .hermit import ReasoningError
 from .reason import (ReasoningOutput, classification_quads, input_graphs, provenance_quads, realisation_quads,
                      terminology)
 from .rules import RuleError, apply_rule, check_inconsistencies, consistency_files, rule_files, rule_quads
-from .terms import BUILD_GRAPH, DATA, GRAPH, RDF, source_graph
+from .terms import BUILD_GRAPH, DATA, GRAPH, INFERRED_GRAPH, RDF, source_graph
 
 # Rules whose premises may come from any case report (claims of the literature, all events of a drug class).
 GLOBAL_RULES = frozenset({
@@ -174,39 +174,43 @@ def is_case_graph(graph) -> bool:
     return isinstance(graph, NamedNode) and (graph.value.startswith(GRAPH + "source/") or graph.value == BUILD_GRAPH)
 
 
-def projection(store: Store, predicates: frozenset) -> Iterator[Quad]:
-    """The case quads a global rule may read: those with a predicate it names, the rdf:type of every node they
-    mention, and every quad about a node outside the data namespace (a node reports may share)."""
-    mentioned: set = set()
-    for predicate in sorted(predicates - {TYPE}):
-        for quad in store.quads_for_pattern(None, NamedNode(predicate), None):
-            if is_case_graph(quad.graph_name):
-                mentioned.add(quad.subject)
-                if isinstance(quad.object, NamedNode):
-                    mentioned.add(quad.object)
-                yield quad
-    for quad in store.quads_for_pattern(None, NamedNode(TYPE), None):
-        if is_case_graph(quad.graph_name) and quad.subject in mentioned:
-            yield quad
-    for quad in store.quads_for_pattern(None, None, None):
-        if (is_case_graph(quad.graph_name) and isinstance(quad.subject, NamedNode)
-                and not quad.subject.value.startswith(DATA)):
-            yield quad
+def projection(store: Store, reads: frozenset) -> Iterator[Quad]:
+    """The case quads a global rule may read: those with a predicate it names, every rdf:type of a node of a class
+    it names (a rule reads the other classes of such a node with `?node a ?class`), and every quad about a node
+    outside the data namespace (a node reports may share)."""
+    rdf_type = NamedNode(TYPE)
+    for predicate in sorted(reads - {TYPE}):
+        yield from (quad for quad in store.quads_for_pattern(None, NamedNode(predicate), None)
+                    if is_case_graph(quad.graph_name))
+    named = {quad.subject for cls in sorted(reads) for quad in store.quads_for_pattern(None, rdf_type, NamedNode(cls))
+             if is_case_graph(quad.graph_name)}
+    yield from (quad for quad in store.quads_for_pattern(None, rdf_type, None)
+                if quad.subject in named and is_case_graph(quad.graph_name))
+    yield from (quad for quad in store.quads_for_pattern(None, None, None)
+                if is_case_graph(quad.graph_name) and isinstance(quad.subject, NamedNode)
+                and not quad.subject.value.startswith(DATA))
 
 
-def summaries_for(produced: list[Quad], after: list[Path]) -> list[Quad]:
-    """The global rules' output the later case rules may read: every quad about a node of a class they read by
-    type, and quads with a predicate they name about a node the global rules did not type."""
+def readable(quads: list[Quad], reads: frozenset) -> list[Quad]:
+    """The quads with a predicate (for rdf:type, a class) that `reads` names: what a later rule may match."""
+    return [quad for quad in quads if quad.predicate.value in reads
+            and (quad.predicate.value != TYPE or quad.object.value in reads)]
+
+
+def summaries_for(store: Store, after: list[Path]) -> list[Quad]:
+    """What the later case rules may read of the inferred graph of the global store: every quad about a node of a
+    class they read by type, and quads with a predicate they name about a node of no class."""
     uses = [rule_use(path) for path in after]
     types = frozenset().union(*(use.read_types for use in uses)) - {ANY} if uses else frozenset()
-    reads = projection_reads(after)
-    typed: dict = {}
-    for quad in produced:
-        if quad.predicate.value == TYPE:
-            typed.setdefault(quad.subject, set()).add(quad.object.value)
-    wanted = {subject for subject, classes in typed.items() if classes & types}
-    return [quad for quad in produced if quad.subject in wanted
-            or (quad.subject not in typed and quad.predicate.value in reads)]
+    inferred, rdf_type = NamedNode(INFERRED_GRAPH), NamedNode(TYPE)
+    wanted = {quad.subject for cls in sorted(types)
+              for quad in store.quads_for_pattern(None, rdf_type, NamedNode(cls), inferred)}
+    summaries = [quad for subject in wanted for quad in store.quads_for_pattern(subject, None, None, inferred)]
+    for predicate in sorted(projection_reads(after) - {TYPE}):
+        summaries += [quad for quad in store.quads_for_pattern(None, NamedNode(predicate), None, inferred)
+                      if quad.subject not in wanted and next(store.quads_for_pattern(quad.subject, rdf_type, None),
+                                                             None) is None]
+    return summaries
 
 
 @dataclasses.dataclass
@@ -235,17 +239,20 @@ def run_in_order(store: Store, paths: list[Path], counts: dict) -> dict[Path, li
     return produced
 
 
-def run_global(store: Store, steps: Plan, early: list[dict], ontology_dir: Path, counts: dict) -> list[Quad]:
+def run_global(store: Store, steps: Plan, early: list[dict], ontology_dir: Path, counts: dict, emit) -> None:
     """The global rules in order over the global store, each case rule's output of the first pass added where
-    that rule stands in the order (so each global rule sees what it would over the whole store)."""
-    produced = []
+    that rule stands in the order (so each global rule sees what it would over the whole store); emit their output.
+    The store keeps of it only what a later rule names (not the ade:Inference nodes, say)."""
+    reads = projection_reads(steps.global_ + steps.after)
     for path in rule_files(ontology_dir):
         if path in steps.global_:
-            produced += run_in_order(store, [path], counts)[path]
+            quads = apply_rule(store, path)
+            store.extend(readable(quads, reads))
+            counts[path.stem] = counts.get(path.stem, 0) + len(quads)
+            emit(quads)
         elif path in steps.before:
             for batch in early:
                 store.extend(batch[path])
-    return produced
 
 
 def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, ontology_dir: Path,
@@ -274,13 +281,12 @@ def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, 
         inputs |= input_graphs(store)
         if tick is not None:
             tick(done, "first pass")
-    produced = run_global(overall, steps, early, ontology_dir, counts)
+    run_global(overall, steps, early, ontology_dir, counts, emit)
     checks_clock = time.perf_counter()
     problems = set(problems_in(overall, ontology_dir))
     checks = time.perf_counter() - checks_clock
+    summaries = summaries_for(overall, steps.after)
     del overall
-    summaries = summaries_for(produced, steps.after)
-    emit(produced)
     for number, load in enumerate(batches()):
         store = context.store()
         load(store)
