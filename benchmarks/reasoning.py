@@ -1,8 +1,9 @@
 """Time the reasoning stage over the seeds and over 10^2..10^4 synthetic case reports (the seeds replicated).
 
-The stage runs over an on-disk pyoxigraph store (a new one per size, filled with the bulk loader) and keeps
-its output only in that store, so memory stays bounded; --in-memory runs it as `adekg build` does for the
-seeds (in-memory store, output list). Prints, per size: case reports, input quads, seconds to fill the store,
+By default the stage runs batched (graph/batched.py, --batch reports at a time; the output is counted, not
+kept), so memory stays bounded; --route in-memory runs it as `adekg build` does for the seeds (one in-memory
+store, output list), --route on-disk over one on-disk pyoxigraph store (bulk-loaded, output only in the store).
+The first row (the seeds) of the batched route includes reading the rules with rdflib once. Prints, per size: case reports, input quads, seconds to fill the store,
 seconds of the whole stage (HermiT's cached verdict + rules + consistency checks), input quads per second,
 seconds of the rules alone (the rules inside the same stage, without HermiT, the checks and the provenance)
 and the ratio of the two, seconds per report, the growth exponent between consecutive sizes (1.0 = linear),
