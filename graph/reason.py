@@ -105,6 +105,7 @@ class ReasoningOutput:
     rules_seconds: float
     hermit_cached: bool = False
     checks_seconds: float = 0.0
+    produced: int = 0  # how many quads the stage made, also when it kept none in `quads`
 
 
 def realisation_quads(found: list[Realisation]) -> Iterator[Quad]:
@@ -160,8 +161,11 @@ def classification_quads(result: Terminology) -> Iterator[Quad]:
 
 
 def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, hermit_tick=None,
-           rule_tick=None) -> ReasoningOutput:
-    """HermiT's types of the terminology individuals, then the rules; add the new quads to store and return them."""
+           rule_tick=None, keep: bool = True) -> ReasoningOutput:
+    """HermiT's types of the terminology individuals, then the rules; add the new quads to store and return them.
+
+    keep=False leaves the rules' output only in the store (for a large on-disk store: memory stays bounded).
+    """
     started = datetime.datetime.now(datetime.timezone.utc)
     clock = time.perf_counter()
     result = terminology(ontology_dir, cache_dir, hermit_tick)
@@ -170,7 +174,7 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
     rules = list(rule_quads(ontology_dir))
     store.extend(inferred + rules + list(classification_quads(result)))
     clock = time.perf_counter()
-    produced, counts = run_rules(store, ontology_dir, rule_tick)
+    produced, counts = run_rules(store, ontology_dir, rule_tick, keep)
     checks_clock = time.perf_counter()
     problems = inconsistencies(store, ontology_dir)
     checks_seconds = time.perf_counter() - checks_clock
@@ -180,12 +184,21 @@ def reason(store: Store, ontology_dir: Path, cache_dir: Path | None = None, herm
                              f"{problems[0]})")
     rules_seconds = time.perf_counter() - clock
     ended = datetime.datetime.now(datetime.timezone.utc)
-    provenance = list(provenance_quads(store, ontology_dir, result.hermit_version, started, ended))
+    provenance = list(provenance_quads(input_graphs(store), ontology_dir, result.hermit_version, started, ended))
+    if not keep:
+        store.extend(provenance)
     return ReasoningOutput(inferred + rules + produced + provenance, inferred, len(result.realisations), counts,
-                           hermit_seconds, rules_seconds, result.cached, checks_seconds)
+                           hermit_seconds, rules_seconds, result.cached, checks_seconds,
+                           len(inferred) + len(rules) + sum(counts.values()) + len(provenance))
 
 
-def provenance_quads(store: Store, ontology_dir: Path, version: str, started: datetime.datetime,
+def input_graphs(store: Store) -> set[str]:
+    """The named graphs the reasoning read: all but its own output graphs and the scratch classification."""
+    return ({graph.value for graph in store.named_graphs() if isinstance(graph, NamedNode)}
+            - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH, CLASSIFICATION_GRAPH})
+
+
+def provenance_quads(inputs: set[str], ontology_dir: Path, version: str, started: datetime.datetime,
                      ended: datetime.datetime) -> Iterator[Quad]:
     """PROV-O for the inferred and rules graphs: the reasoning activity, its agents, times and inputs."""
     graph = NamedNode(BUILD_GRAPH)
@@ -208,9 +221,7 @@ def provenance_quads(store: Store, ontology_dir: Path, version: str, started: da
         yield quad(agent, RDF + "type", NamedNode(PROV + "SoftwareAgent"))
         yield quad(agent, RDFS + "label", Literal(label))
     yield quad(hermit, OWL + "versionInfo", Literal(version))
-    inputs = sorted({graph.value for graph in store.named_graphs() if isinstance(graph, NamedNode)}
-                    - {INFERRED_GRAPH, RULES_GRAPH, BUILD_GRAPH})
-    for iri in inputs:
+    for iri in sorted(inputs):
         yield quad(activity, PROV + "used", NamedNode(iri))
     for path in rule_files(ontology_dir) + data_files(ontology_dir):
         entity = NamedNode(f"{activity.value}/file/{path.name}")

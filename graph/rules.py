@@ -1,4 +1,4 @@
-"""The rules engine: runs ontology/rules/*.rq (SPARQL CONSTRUCT) in name order over an in-memory store."""
+"""The rules engine: runs ontology/rules/*.rq (SPARQL CONSTRUCT) in name order over a store (in memory or on disk)."""
 from __future__ import annotations
 
 import hashlib
@@ -72,14 +72,18 @@ def apply_rule(store: Store, path: Path) -> list[Quad]:
     return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
 
 
-def run_rules(store: Store, ontology_dir: Path, tick=None) -> tuple[list[Quad], dict[str, int]]:
-    """Apply each rule in order, adding its output to the store so later rules see it; tick(done, total) after each."""
+def run_rules(store: Store, ontology_dir: Path, tick=None, keep: bool = True) -> tuple[list[Quad], dict[str, int]]:
+    """Apply each rule in order, adding its output to the store so later rules see it; tick(done, total) after each.
+
+    keep=False returns no quads (the output is then only in the store): memory stays at one rule's output.
+    """
     produced, counts = [], {}
     files = rule_files(ontology_dir)
     for done, path in enumerate(files, 1):
         quads = apply_rule(store, path)
         store.extend(quads)
-        produced += quads
+        if keep:
+            produced += quads
         counts[path.stem] = len(quads)
         if tick is not None:
             tick(done, len(files))

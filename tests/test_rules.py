@@ -478,10 +478,13 @@ def premises_of_case_results(memory) -> dict[str, int]:
 def test_the_premises_of_a_case_result_do_not_grow_with_replicated_reports(store, hermit_quads):
     # The seeds' three reports again under new IRIs, twice, as benchmarks/reasoning.py replicates them: every copy
     # repeats the literature claims, which each case must cite once (through a summary), not once per copy.
-    from benchmarks.reasoning import synthetic_cases
+    from pyoxigraph import RdfFormat, parse
+
+    from graph.batched import replicated_reports
     cases = {document: [q for q in store.quads_for_pattern(None, None, None, NamedNode(source_graph(document)))]
              for document in ("000", "001", "002")}
-    copies = [q for q in synthetic_cases(cases, 9) if not q.graph_name.value.endswith(("/000", "/001", "/002"))]
+    copies = [q for text in replicated_reports(cases, 9) for q in parse(text, RdfFormat.N_QUADS)
+              if not q.graph_name.value.endswith(("/000", "/001", "/002"))]
     alone, replicated = premises_of_case_results(rerun(store, hermit_quads)), premises_of_case_results(
         rerun(store, hermit_quads, add=copies))
     assert len(alone) > 40 and len(replicated) == 3 * len(alone)
