@@ -14,7 +14,7 @@ from werkzeug.sansio.utils import get_host
 from werkzeug.utils import get_content_type
 
 from .query_checks import Refused, check_form_encoding, check_query
-from .sparql import CORS, Call, evaluated, prefers_html
+from .sparql import CORS, Call, dataset_options, evaluated, prefers_html
 from .ui import SECURITY_HEADERS
 
 HEX_DIGITS = "0123456789abcdefABCDEF"
@@ -93,7 +93,7 @@ def fast_answer(app, request: dict):
     dataset = {"default-graph-uri": [], "named-graph-uri": [], "format": (), "context": "inline"}
     try:
         federated = check_query(query, extensions["adekg_settings"], call.endpoint)
-        options = {"use_default_graph_as_union": True, "base_iri": call.endpoint}
+        options = {**dataset_options(dataset), "base_iri": call.endpoint}
         answer = evaluated(extensions, extensions["adekg_store"], query, dataset, call, options, federated)
     except Refused as refusal:
         return refused(refusal)
