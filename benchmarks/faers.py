@@ -40,19 +40,21 @@ SIGNAL_QUERIES = sorted((HERE / "faers-queries").glob("*.rq"))
 SUSPECT_ROLES = ["PS", "SS", "I"]
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Run a command; return its wall seconds and its peak RSS in MiB."""
+def timed(command: list[str], cpu: dict | None = None) -> tuple[float, int]:
+    """Run a command; return its wall seconds and its peak RSS in MiB (its CPU seconds into `cpu["s"]` if given)."""
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"{' '.join(command)} failed ({os.waitstatus_to_exitcode(status)})")
+    if cpu is not None:  # user + system of the process and all its threads: a loaded machine distorts it far less
+        cpu["s"] = usage.ru_utime + usage.ru_stime
     return time.perf_counter() - started, usage.ru_maxrss // 1024
 
 
-def adekg(*args: str) -> tuple[float, int]:
-    """Run the CLI in a subprocess; return its wall seconds and peak RSS in MiB."""
-    return timed([sys.executable, "-m", "graph.cli", "-q", *args])
+def adekg(*args: str, cpu: dict | None = None) -> tuple[float, int]:
+    """Run the CLI in a subprocess; return its wall seconds and peak RSS in MiB (CPU seconds into `cpu`)."""
+    return timed([sys.executable, "-m", "graph.cli", "-q", *args], cpu)
 
 
 def folder_mib(folder: Path) -> float:
@@ -66,23 +68,47 @@ def folder_mib(folder: Path) -> float:
     return total / 2**20
 
 
-def bulk_floor(store_path: Path, quarter: str, scratch: Path) -> float:
-    """Seconds for a bare pyoxigraph bulk_load of the quarter graph's triples into the same named graph of an empty store.
+def bulk_floor(base: Path, extract: Path, scratch: Path) -> dict:
+    """A bare pyoxigraph bulk_load of the quarter graph's triples into the same named graph of an empty store:
+    wall and CPU seconds, peak RSS (in its own process, so the peak is the loader's).
 
     Into the named graph, as the import writes them: a named graph has six indexes to the default graph's three,
-    and loading into the default graph takes about 1.7x less time (measured at 10^4 reports).
+    and loading into the default graph takes about 1.7x less time (measured at 10^4 reports). The triples are the
+    import's own mapping of the extract written to an N-Triples file first, outside the timing (dumping them back
+    out of the imported store takes longer than loading them at 10^6 reports: 2-3 MB/s).
     """
+    output = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--bulk-floor", str(base), str(extract),
+                             str(scratch)], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def bulk_floor_process(base: Path, extract_folder: Path, scratch: Path) -> None:
+    """(Run in its own process.) Write the quarter's triples as the import maps them, then time one bulk_load of them."""
+    import resource
+
     from pyoxigraph import NamedNode, RdfFormat, Store
 
+    from graph.drug_names import load_reaction_mapping
+    from graph.faers import find_extract, select_reports
+    from graph.faers_import import drug_index, extract_triples, ntriples_chunks
+    from graph.faers_mapping import quarter_graph
+    from graph.signals_tally import ReportTally
     from graph.store import open_store
-    graph = NamedNode(f"https://w3id.org/adekg/graph/faers/{quarter}")
-    dump = scratch / "quarter.nt"
-    open_store(store_path).dump(str(dump), format=RdfFormat.N_TRIPLES, from_graph=graph)
-    started = time.perf_counter()
+    extract, text = find_extract(extract_folder), scratch / "quarter.nt"
+    drugs, reactions = drug_index(open_store(base)), load_reaction_mapping(ROOT / "ontology")
+    triples = 0
+    with text.open("wb") as out:
+        for chunk, size in ntriples_chunks(extract_triples(extract, select_reports(extract), drugs, reactions,
+                                                           ReportTally())):
+            out.write(chunk)
+            triples += size
+    started, cpu = time.perf_counter(), time.process_time()
     store = Store(str(scratch / "floor"))
-    store.bulk_load(path=str(dump), format=RdfFormat.N_TRIPLES, to_graph=graph)
+    store.bulk_load(path=str(text), format=RdfFormat.N_TRIPLES, to_graph=NamedNode(quarter_graph(extract.quarter)))
     store.flush()
-    return time.perf_counter() - started
+    print(json.dumps({"bulk_floor_s": time.perf_counter() - started, "bulk_floor_cpu_s": time.process_time() - cpu,
+                      "bulk_floor_triples": triples,
+                      "bulk_floor_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
 
 
 def product_lookup(store_path: Path, extract: Path, target: Path) -> None:
@@ -144,17 +170,19 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
     return 1000 * stats.median(ordered), 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
-def http_latency(store_path: Path, rounds: int) -> dict:
-    """p50/p99 (ms) of the competency questions and the signal queries through `adekg serve` on the store."""
+def http_latency(stores: dict[str, Path], rounds: int) -> dict[str, dict]:
+    """p50/p99 (ms) of the competency questions and the signal queries through `adekg serve`, per store (its current
+    generation): all stores served at once and asked in alternating rounds, after one round that is not counted."""
     sys.path.insert(0, str(HERE))
     from http_bench import stop
 
     from graph.store import current_generation
-    server, url = serve(str(current_generation(store_path)))  # its pyoxigraph folder, as benchmarks/http_bench.py
+    servers = {name: serve(str(current_generation(path))) for name, path in stores.items()}  # as http_bench.py
     try:
-        return latencies(url, rounds)
+        return latencies({name: url for name, (_, url) in servers.items()}, rounds)
     finally:
-        stop(server)
+        for server, _ in servers.values():
+            stop(server)
 
 
 def serve(store: str) -> tuple[subprocess.Popen, str]:
@@ -164,23 +192,32 @@ def serve(store: str) -> tuple[subprocess.Popen, str]:
     return start("adekg+cache", store, 2, "--cache", "0")  # a str store: a URL stays a URL
 
 
-def latencies(url: str, rounds: int) -> dict:
-    """p50/p99 (ms) and failures of the competency questions and the signal queries at a SPARQL endpoint."""
+def latencies(urls: dict[str, str], rounds: int) -> dict[str, dict]:
+    """p50/p99 (ms) and failures of the competency questions and the signal queries, per SPARQL endpoint; each round
+    asks every endpoint in turn (the order reversed every other round); round 0 warms them up and is not counted."""
     sys.path.insert(0, str(HERE))
     from http_bench import PROLOGUE, request
+    # as a client would send them: with the project's prefixes (the competency tests add them too)
+    kinds = {name: [PROLOGUE + path.read_text(encoding="utf-8") for path in files]
+             for name, files in (("cq", QUESTIONS), ("signal_q", SIGNAL_QUERIES))}
+    times = {(url, kind): [] for url in urls for kind in kinds}
+    failures = Counter()
+    names = list(urls)
+    for round_ in range(rounds + 1):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            for kind, queries in kinds.items():
+                for query in queries:
+                    started = time.perf_counter()
+                    status, _ = request(urls[name], query)
+                    if round_:
+                        times[name, kind].append(time.perf_counter() - started)
+                    failures[name, kind] += status != 200
     figures = {}
-    for name, files in (("cq", QUESTIONS), ("signal_q", SIGNAL_QUERIES)):
-        # as a client would send them: with the project's prefixes (the competency tests add them too)
-        queries = [PROLOGUE + path.read_text(encoding="utf-8") for path in files]
-        times, failures = [], 0
-        for _ in range(rounds):
-            for query in queries:
-                started = time.perf_counter()
-                status, _ = request(url, query)
-                times.append(time.perf_counter() - started)
-                failures += status != 200
-        figures[f"{name}_p50"], figures[f"{name}_p99"] = percentiles(times)
-        figures[f"{name}_failed"] = failures
+    for name in names:
+        figures[name] = {}
+        for kind in kinds:
+            figures[name][f"{kind}_p50"], figures[name][f"{kind}_p99"] = percentiles(times[name, kind])
+            figures[name][f"{kind}_failed"] = failures[name, kind]
     return figures
 
 
@@ -208,12 +245,13 @@ def virtuoso_run(size: int, extract: Path, work: Path, rounds: int) -> dict:
                        timeout=60)
         figures = {"v_build_s": adekg("build", "--store", url)[0]}
         figures["v_import_s"], figures["v_import_peak_mib"] = adekg("import-faers", str(extract), "--store", url)
-        figures.update({f"v_direct_{key}": value for key, value in latencies(url, rounds).items()})
         server, served = serve(url)
-        try:
-            figures.update({f"v_served_{key}": value for key, value in latencies(served, rounds).items()})
+        try:  # Virtuoso's own endpoint and `adekg serve` in front of it, in alternating rounds
+            both = latencies({"direct": url, "served": served}, rounds)
         finally:
             stop(server)
+        for name, values in both.items():
+            figures.update({f"v_{name}_{key}": value for key, value in values.items()})
         return figures
     finally:
         os.killpg(process.pid, 9)
@@ -236,7 +274,7 @@ def signal_runs(store: Path, extract: Path, lookup: Path, repeat: int) -> dict:
             "signal_floor_all": floors, "floor_pairs": sizes["pairs"]}
 
 
-STAGES = ("import", "signals", "http", "floors")
+STAGES = ("import", "signals", "http", "optimize", "floors")
 
 
 def load_figures(path: Path, size: int) -> dict:
@@ -262,15 +300,17 @@ def import_stage(base: Path, extract: Path, store: Path, figures: dict) -> None:
     from graph.store import current_generation
     shutil.rmtree(store, ignore_errors=True)  # a store left by an unfinished run is not reused
     shutil.copytree(base, store, symlinks=True)
+    cpu = {}
     figures["import_s"], figures["import_peak_mib"] = adekg("import-faers", str(extract), "--store", str(store),
-                                                           "--no-signals")
+                                                           "--no-signals", cpu=cpu)
+    figures["import_cpu_s"] = cpu["s"]
     figures["import_store_mib"] = folder_mib(current_generation(store))
 
 
-def floors_stage(store: Path, extract: Path, work: Path, figures: dict) -> None:
+def floors_stage(base: Path, extract: Path, work: Path, figures: dict) -> None:
     """The bulk_load floor of the import (run after the other stages: at 10^6 it is the longest and the least needed)."""
     with tempfile.TemporaryDirectory(dir=work) as scratch:
-        figures["bulk_floor_s"] = bulk_floor(store, "2025Q1", Path(scratch))
+        figures.update(bulk_floor(base, extract, Path(scratch)))
 
 
 def run(size: int, base: Path, work: Path, args: argparse.Namespace) -> dict:
@@ -294,11 +334,20 @@ def run(size: int, base: Path, work: Path, args: argparse.Namespace) -> dict:
                 figures.update(signal_runs(store, extract, lookup, args.repeat))
             figures["store_mib"] = folder_mib(current_generation(store))
         elif stage == "http":
-            # the seeds-only store just before, with the same query files, for the ratio of the competency questions
-            figures["seeds"] = http_latency(base, args.rounds)
-            figures.update(http_latency(store, args.rounds))
+            # beside the seeds-only store, same query files, alternating rounds: for the competency questions' ratio
+            both = http_latency({"seeds": base, "store": store}, args.rounds)
+            figures["seeds"] = both["seeds"]
+            figures.update(both["store"])
+        elif stage == "optimize":
+            # `adekg signals` leaves its generation uncompacted; `import-faers` with its signals compacts at its end,
+            # which is the store this stage ends with (the same quads, compacted once more)
+            cpu = {}
+            figures["optimize_s"], figures["optimize_peak_mib"] = adekg("optimize", "--store", str(store), cpu=cpu)
+            figures["optimize_cpu_s"] = cpu["s"]
+            both = http_latency({"seeds": base, "store": store}, args.rounds)
+            figures["optimized"] = {**both["store"], "seeds_cq_p50": both["seeds"]["cq_p50"]}
         elif stage == "floors":
-            floors_stage(store, extract, work, figures)
+            floors_stage(base, extract, work, figures)
         figures[f"load_{stage}"] = (load_start, os.getloadavg()[0])
         figures.setdefault("stages_done", []).append(stage)
         save_figures(kept, figures)
@@ -318,10 +367,14 @@ def ratios(figures: dict) -> dict:
     out = {}
     if "bulk_floor_s" in figures:
         out["import_ratio"] = figures["import_s"] / figures["bulk_floor_s"]
+    if "bulk_floor_cpu_s" in figures and "import_cpu_s" in figures:
+        out["import_cpu_ratio"] = figures["import_cpu_s"] / figures["bulk_floor_cpu_s"]
     if "signal_floor_s" in figures:
         out["signal_ratio"] = figures["signals_s"] / figures["signal_floor_s"]
     if "seeds" in figures:
         out["cq_ratio"] = figures["cq_p50"] / figures["seeds"]["cq_p50"]
+    if "optimized" in figures:
+        out["cq_ratio_optimized"] = figures["optimized"]["cq_p50"] / figures["optimized"]["seeds_cq_p50"]
     return out
 
 
@@ -339,9 +392,13 @@ def main() -> None:
     parser.add_argument("--virtuoso", action="store_true",
                         help="also build and import each size into a Virtuoso started on 127.0.0.1 (needs virtuoso-t)")
     parser.add_argument("--signal-floor", nargs=2, type=Path, metavar=("EXTRACT", "LOOKUP"), help=argparse.SUPPRESS)
+    parser.add_argument("--bulk-floor", nargs=3, type=Path, metavar=("SEEDS", "EXTRACT", "SCRATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.signal_floor:
         signal_floor(*args.signal_floor)
+        return
+    if args.bulk_floor:
+        bulk_floor_process(*args.bulk_floor)
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="adekg-faers-bench-"))
     print(f"machine: {os.cpu_count()} cores; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
@@ -350,18 +407,21 @@ def main() -> None:
         if not base.exists():
             adekg("build", "--store", str(base))
         rows = [run(size, base, work, args) for size in args.sizes]
-        print("reports  import_s  peak_MiB  store_MiB  bulk_floor_s  import/floor  signals_s  floor_s  signals/floor  "
-              "CQ_p50  CQ_p99  seeds_CQ_p50  CQ/seeds  sig_p50  sig_p99", flush=True)
+        print("reports  import_s  peak_MiB  store_MiB  bulk_floor_s  import/floor  import/floor_CPU  signals_s  floor_s  "
+              "signals/floor  CQ_p50  CQ_p99  seeds_CQ_p50  CQ/seeds  sig_p50  sig_p99  optimize_s  CQ/seeds_optimized",
+              flush=True)
         for f in rows:
             f = {**f, **ratios(f), **{f"seeds_{k}": v for k, v in f.get("seeds", {}).items()}}
             print("  ".join([cell(f, "size", "", 7), cell(f, "import_s", ".1f", 8), cell(f, "import_peak_mib", "", 8),
                              cell(f, "store_mib", ".1f", 9), cell(f, "bulk_floor_s", ".1f", 12),
-                             cell(f, "import_ratio", ".2f", 12), cell(f, "signals_s", ".1f", 9),
+                             cell(f, "import_ratio", ".2f", 12), cell(f, "import_cpu_ratio", ".2f", 16),
+                             cell(f, "signals_s", ".1f", 9),
                              cell(f, "signal_floor_s", ".1f", 7), cell(f, "signal_ratio", ".2f", 13),
                              cell(f, "cq_p50", ".1f", 6), cell(f, "cq_p99", ".1f", 6), cell(f, "seeds_cq_p50", ".1f", 12),
                              cell(f, "cq_ratio", ".2f", 8), cell(f, "signal_q_p50", ".1f", 7),
-                             cell(f, "signal_q_p99", ".1f", 7)]), flush=True)
-            print("   detail: " + json.dumps({key: value for key, value in f.items() if key.endswith(("_all", "_failed", "pairs", "_peak_mib")) or key.startswith(("v_", "load", "seeds_", "synth"))}), flush=True)
+                             cell(f, "signal_q_p99", ".1f", 7), cell(f, "optimize_s", ".1f", 10),
+                             cell(f, "cq_ratio_optimized", ".2f", 18)]), flush=True)
+            print("   detail: " + json.dumps({key: value for key, value in f.items() if key.endswith(("_all", "_failed", "pairs", "_peak_mib")) or key.startswith(("v_", "load", "seeds_", "synth", "optimiz", "bulk_floor", "import_cpu"))}), flush=True)
     finally:
         if args.work is None and not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -19,6 +19,7 @@ from .signals import update_signals
 from .records import MAX_RECORD_BYTES
 from .remote_store import Endpoint, RemoteQueries, endpoint_from, is_remote
 from .store import EXPORT_FORMATS, export, open_store, write_results
+from .store import optimize as compact
 from .store import run_query as evaluate
 from .terms import CURIE_FIELDS, KEY_FIELDS, KEY_KINDS, record_terms, resolve_kind, term_kinds
 from .union import dataset
@@ -179,6 +180,7 @@ def parser() -> argparse.ArgumentParser:
                        help="refuse the extract if more than this fraction of rows is malformed (default 0.01)")
     faers.add_argument("--no-signals", action="store_true", help="do not recompute the signals")
     with_store(command("signals", "recompute the disproportionality signals over the imported reports"))
+    with_store(command("optimize", "compact the store (a new generation), e.g. after `adekg signals`"))
     load = with_store(command("load", "bulk-load RDF files into a named graph, with provenance"))
     load.add_argument("files", type=Path, nargs="+")
     load.add_argument("--graph", required=True, help="IRI of the named graph to (re)place")
@@ -373,9 +375,18 @@ def run_load(args, progress) -> int:
     return 0
 
 
+def run_optimize(args, progress) -> int:
+    """adekg optimize."""
+    started = time.perf_counter()
+    compact(args.store)
+    progress.stage("optimize", f"compacted {args.store}", started)
+    return 0
+
+
 COMMANDS = {"build": run_build, "reason": run_reason, "explain": run_explain, "validate": run_validate,
             "terms": run_terms, "export": run_export, "query": run_query, "serve": run_serve,
-            "synth-faers": run_synth_faers, "import-faers": run_import_faers, "signals": run_signals, "load": run_load}
+            "synth-faers": run_synth_faers, "import-faers": run_import_faers, "signals": run_signals, "load": run_load,
+            "optimize": run_optimize}
 
 if __name__ == "__main__":
     sys.exit(main())

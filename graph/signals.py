@@ -273,7 +273,8 @@ def compute_signals(store: Store, thresholds: Thresholds = Thresholds(), folder:
     graphs = faers_graphs(store)
     digest = hashlib.sha256("\n".join(graphs).encode()).hexdigest()[:8]
     activity = NamedNode(f"{BUILD}signals-{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}-{uuid.uuid4().hex[:6]}")
-    triples = list(signal_triples(table, counts, classes, reaction_types, activity.value))
+    # A stream, not a list: at 10^6 reports the ~1.3 M triples as Python strings would take ~0.4 GB.
+    triples = signal_triples(table, counts, classes, reaction_types, activity.value)
     return triples, list(activity_quads(activity, thresholds, graphs, len(table), started)), table
 
 
@@ -293,14 +294,17 @@ def replace_signals(store: Store, thresholds: Thresholds = Thresholds(), folder:
     from .faers_import import write_graph  # the import's chunked bulk loader (it imports this module)
     triples, provenance, table = compute_signals(store, thresholds, folder, fresh)
     write_graph(store, SIGNALS_GRAPH, triples)
-    store.bulk_extend(provenance)
-    store.bulk_extend(link_quads(store))
+    store.bulk_extend(provenance + link_quads(store))  # one more load, not two: each leaves files every read visits
     return table
 
 
 def update_signals(store_path: Path, thresholds: Thresholds = Thresholds()):
-    """Recompute the signals graph in a new generation of the store; return the statistics table."""
+    """Recompute the signals graph in a new generation of the store; return the statistics table.
+
+    The new generation is not compacted: that would rewrite the whole store (minutes at 10^6 reports, several
+    times the statistics). Until `adekg optimize` (or the next import) compacts it, every read also visits the
+    files the signals were loaded as (docs/faers.md, "Signals and the speed of queries").
+    """
     from .store import derive_generation
     folder = folder_of(store_path)
-    # A few thousand quads: compacting the whole store for them would cost more than the statistics at 10^5 reports.
     return derive_generation(store_path, lambda store: replace_signals(store, thresholds, folder), compact=False)

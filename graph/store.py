@@ -197,6 +197,18 @@ def derive_generation(store_path: Path, change: Callable[[Store], T], compact: b
         return result
 
 
+def optimize(store_path: Path) -> None:
+    """Publish a compacted copy of the current generation (what `oxigraph optimize` does, as a new generation).
+
+    Reads of a generation that `adekg signals` or many bulk loads wrote visit every file those loads left;
+    compacting merges them. It rewrites the whole store, so it costs minutes at 10^6 FAERS reports.
+    """
+    if is_remote(store_path):
+        raise StoreError("optimize compacts the embedded store; an external store compacts itself",
+                         file=str(store_path))
+    derive_generation(store_path, lambda store: None, compact=True)
+
+
 def carry_graphs(store_path: Path, folder: Path, graphs: Callable[[str], bool],
                  build_subjects: Callable[[str], bool]) -> int:
     """Copy the named graphs a build does not own (imports, loads, signals) from the current generation into a
