@@ -99,12 +99,17 @@ class Writer:
         self.files[table].write("$".join(fields) + "\n")
 
 
-def synthesize(out: Path, reports: int, ontology_drugs: list[str], seed: int = 1, quarter: str = "2025Q1") -> dict:
-    """Write an extract of `reports` cases into `out`; return (and write as planted.json) what was planted."""
+def synthesize(out: Path, reports: int, ontology_drugs: list[str], seed: int = 1, quarter: str = "2025Q1",
+               strength: float = 1.0) -> dict:
+    """Write an extract of `reports` cases into `out`; return (and write as planted.json) what was planted.
+
+    strength multiplies the planted associations' extra probabilities (a small extract needs stronger ones).
+    """
     rng = random.Random(seed)
     drugs, drug_weights = drug_pool(ontology_drugs)
     reactions, reaction_weights = reaction_pool()
-    planted = [(set(keys), reaction, extra) for keys, reaction, extra in PLANTED if set(keys) <= set(ontology_drugs)]
+    planted = [(set(keys), reaction, extra * strength) for keys, reaction, extra in PLANTED
+               if set(keys) <= set(ontology_drugs)]
     summary = {"seed": seed, "quarter": quarter, "cases": reports, "versions": 0, "deleted": 0}
     with contextlib.ExitStack() as stack:
         writer = Writer(out, quarter, stack, rng)

@@ -22,16 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 ONTOLOGY = ROOT / "ontology"
 DOCUMENTS = ("000", "001", "002")
-# The test files that take longest in a full run, longest first (measured 2026-11-30, after the suite's clean-up).
+# The test files that take longest in a full run, longest first (measured 2026-11-30 after the slow-reader and
+# planted-signal tests were made quicker: CPU per file, plus the waits of the live-server files).
 # pytest-xdist gives each worker a whole file (--dist loadfile) in collection order (--no-loadscope-reorder), so
 # starting these first lets the two workers finish together instead of one starting a long file when the other is
 # nearly done.
-LONGEST_FILES = ("test_hardening_live.py", "test_store.py", "test_signals.py", "test_build.py", "test_ontology.py",
-                 "test_doc_examples.py", "test_hostile_seeds.py", "test_rules.py", "test_reasoning_speed.py",
-                 "test_virtuoso.py", "test_curator_cli.py", "test_facts.py", "test_serve_rebuild.py",
-                 "test_query_checks.py", "test_faers_cli.py", "test_protocol_live.py", "test_clients_live.py",
-                 "test_linked_data.py", "test_export_query.py", "test_export_readable.py", "test_hardening_chains.py",
-                 "test_api_schema.py", "test_pool_union.py", "test_records.py")
+LONGEST_FILES = ("test_doc_examples.py", "test_hardening_live.py", "test_ontology.py", "test_build.py",
+                 "test_store.py", "test_hostile_seeds.py", "test_curator_cli.py", "test_virtuoso.py",
+                 "test_signals.py", "test_reasoning_batches.py", "test_reasoning_speed.py", "test_query_checks.py",
+                 "test_rules.py", "test_linked_data.py", "test_clients_live.py", "test_faers_cli.py",
+                 "test_protocol_live.py", "test_export_readable.py", "test_export_query.py", "test_api_schema.py",
+                 "test_query_dataset.py", "test_serve_rebuild.py", "test_records.py", "test_pool_union.py",
+                 "test_reason.py", "test_front_header_timeout.py", "test_hardening_chains.py", "test_facts.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -78,22 +78,24 @@ def test_slow_header_connections_do_not_hold_the_workers(quick_store):
 
 
 def test_slow_reader_gets_the_whole_body_without_holding_a_worker(quick_store):
-    # One worker only; the body is larger than what the kernel's socket buffers hold, so a server that writes it
-    # from the worker is held by the reader until nearly all of it is read.
+    # One worker only; the body (7 MB) is larger than what the kernel's socket buffers hold (the server's send
+    # buffer grows to 4 MiB), so a server that writes it from the worker is held by the reader for far longer than
+    # the slow 6 s. The receive buffer stays above loopback's 64 KiB segment: a window smaller than one segment
+    # makes Linux trickle the rest of the body at ~40 kB/s (3 minutes), whatever pace the reader keeps.
     with live_server(quick_store, "--workers", "1", "--max-workers", "1", "--timeout", "30") as (base, _):
         path = query_path("SELECT * WHERE { ?s ?p ?o VALUES ?copy { 1 2 3 4 } }")
         status, headers, expected, _ = get(base, path, accept="text/csv")
         assert status == 200 and len(expected) > 5_000_000, len(expected)
         parts = urllib.parse.urlsplit(base)
         connection = socket.create_connection((parts.hostname, parts.port))
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\nConnection: close\r\n\r\n".encode())
         received, started, others = bytearray(), None, []  # bytes += would copy all of it per chunk
-        while chunk := connection.recv(16384):
+        while chunk := connection.recv(4096):
             started = started or time.monotonic()
             received += chunk
             if time.monotonic() - started < 6:
-                time.sleep(0.02)   # at most 0.8 MB/s for 6 s
+                time.sleep(0.02)   # at most 0.2 MB/s for 6 s
                 if len(others) < 3 and time.monotonic() - started > 1:
                     others.append(get(base, query_path("ASK {}", n=str(len(others))), timeout=30))
         connection.close()

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import owlready2
@@ -14,6 +15,7 @@ import pytest
 import rdflib
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
+import graph.ontology
 from graph.hermit import classify
 from graph.errors import AdekgError
 from graph.ontology import (CATALOG_FILE, CHECKS_DIR, EDIT_FILE, ONTOLOGY_FILE, OWLAPI_SAVE, canonicalise,
@@ -75,7 +77,7 @@ def test_release_parses_with_rdflib():
 
 
 @pytest.fixture(scope="module")
-def owlapi() -> str:
+def owlapi_jars() -> str:
     """The class path of the OWL API 5 that writes the edit file and the release (skips without one, but in CI)."""
     missing = pytest.fail if os.environ.get("CI") else pytest.skip
     if shutil.which("java") is None:
@@ -84,6 +86,22 @@ def owlapi() -> str:
         return owlapi_classpath(os.environ.get("ADEKG_OWLAPI_CLASSPATH"))
     except AdekgError as error:
         missing(f"{error} (.ci/run installs libowlapi-java)")
+
+
+@pytest.fixture(scope="module")
+def owlapi(owlapi_jars, javac) -> Iterator[str]:
+    """The class path the tests here give graph.ontology to load and save through the OWL API.
+
+    With a JDK, graph/owlapi/OwlApiSave.java runs as the class javac writes for the OWL API check (which includes
+    it), not from source: java's source launcher compiles it again on every run (1.5 s of CPU, ten runs here).
+    The source launch itself runs in the ontology README's `canonical` and `release` lines (test_doc_examples).
+    """
+    if shutil.which("javac") is None:
+        yield owlapi_jars
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph.ontology, "OWLAPI_SAVE", OWLAPI_SAVE.stem)  # java runs the class of that name
+        yield f"{javac(OWLAPI_CHECK, owlapi_jars)}{os.pathsep}{owlapi_jars}"
 
 
 @pytest.fixture(scope="module")
@@ -288,19 +306,27 @@ def test_hermit_infers_the_proteasome_inhibitors_from_chebi_roles(hermit_verdict
 
 
 @pytest.fixture(scope="module")
-def java_check(tmp_path_factory):
-    """Runs a check of tests/owlapi/ (the last source) against a class path on a release and its catalog; each
-    check is compiled once per module (javac takes seconds)."""
+def javac(tmp_path_factory) -> Callable[[tuple[Path, ...], str], Path]:
+    """The folder of the classes javac writes from some sources against a class path, compiled once per module
+    (javac takes seconds)."""
     compiled: dict[tuple[tuple[Path, ...], str], Path] = {}
 
-    def run(sources: tuple[Path, ...], classpath: str, ontology: Path) -> subprocess.CompletedProcess:
+    def classes(sources: tuple[Path, ...], classpath: str) -> Path:
         if (sources, classpath) not in compiled:
-            classes = tmp_path_factory.mktemp(sources[-1].stem)
-            result = subprocess.run(["javac", "-nowarn", "-d", str(classes), "-cp", classpath, *map(str, sources)],
+            folder = tmp_path_factory.mktemp(sources[-1].stem)
+            result = subprocess.run(["javac", "-nowarn", "-d", str(folder), "-cp", classpath, *map(str, sources)],
                                     capture_output=True, text=True, timeout=300)
             assert result.returncode == 0, result.stderr
-            compiled[sources, classpath] = classes
-        return subprocess.run(["java", "-cp", f"{compiled[sources, classpath]}{os.pathsep}{classpath}",
+            compiled[sources, classpath] = folder
+        return compiled[sources, classpath]
+    return classes
+
+
+@pytest.fixture(scope="module")
+def java_check(javac):
+    """Runs a check of tests/owlapi/ (the last source) against a class path on a release and its catalog."""
+    def run(sources: tuple[Path, ...], classpath: str, ontology: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(["java", "-cp", f"{javac(sources, classpath)}{os.pathsep}{classpath}",
                                sources[-1].stem, str(ontology / ONTOLOGY_FILE), str(ontology / CATALOG_FILE)],
                               capture_output=True, text=True, timeout=300)
     return run
@@ -311,8 +337,8 @@ needs_javac = pytest.mark.skipif(shutil.which("javac") is None,
 
 
 @needs_javac
-def test_owl_api_check_passes(owlapi, java_check):
-    result = java_check(OWLAPI_CHECK, owlapi, ONTOLOGY)
+def test_owl_api_check_passes(owlapi_jars, java_check):
+    result = java_check(OWLAPI_CHECK, owlapi_jars, ONTOLOGY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OWL 2 DL profile violations: 0" in result.stdout
 
@@ -327,7 +353,7 @@ def test_hermit_check_passes(java_check):
 
 
 @needs_javac
-def test_checks_fail_on_an_undeclared_class_and_an_unsatisfiable_one(owlapi, java_check, tmp_path):
+def test_checks_fail_on_an_undeclared_class_and_an_unsatisfiable_one(owlapi, owlapi_jars, java_check, tmp_path):
     folder = tmp_path / "ontology"
     shutil.copytree(ONTOLOGY, folder)
     edit = folder / EDIT_FILE
@@ -336,7 +362,7 @@ def test_checks_fail_on_an_undeclared_class_and_an_unsatisfiable_one(owlapi, jav
                                 "SubClassOf(ade:Broken ade:ProteasomeInhibitor)", "DisjointClasses(ade:Broken ade:Drug)",
                                 'AnnotationAssertion(rdfs:label ade:Broken "broken"@en)'), encoding="utf-8")
     release(folder, owlapi)
-    profile = java_check(OWLAPI_CHECK, owlapi, folder)
+    profile = java_check(OWLAPI_CHECK, owlapi_jars, folder)
     assert profile.returncode == 1
     assert "Use of undeclared class: <https://w3id.org/adekg/ontology/NeverDeclared>" in profile.stdout
     reasoning = java_check(HERMIT_CHECK, str(HERMIT_JAR), folder)
