@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import time
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -25,7 +26,8 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
 from .hermit import ReasoningError
 from .reason import (ReasoningOutput, classification_quads, input_graphs, provenance_quads, realisation_quads,
                      terminology)
-from .rules import RuleError, apply_rule, check_inconsistencies, consistency_files, rule_files, rule_quads
+from .rules import (RuleError, apply_rule, check_inconsistencies, consistency_files, rule_files, rule_output,
+                    rule_quads)
 from .terms import BUILD_GRAPH, DATA, GRAPH, INFERRED_GRAPH, RDF, source_graph
 
 # Rules whose premises may come from any case report (claims of the literature, all events of a drug class).
@@ -35,6 +37,7 @@ GLOBAL_RULES = frozenset({
     "26-class-risk-grade", "30-mechanism-reconciliation", "31-mechanism-conflict",
     "40-thresholds-met-by-drug-claims", "60-naranjo-item-1-literature"})
 ANY = "*"
+OUTPUT_PIECE = 50_000  # quads of a global rule's output handed on at a time
 TYPE = RDF + "type"
 
 Loader = Callable[[Store], None]
@@ -246,13 +249,24 @@ def run_global(store: Store, steps: Plan, early: list[dict], ontology_dir: Path,
     reads = projection_reads(steps.global_ + steps.after)
     for path in rule_files(ontology_dir):
         if path in steps.global_:
-            quads = apply_rule(store, path)
-            store.extend(readable(quads, reads))
-            counts[path.stem] = counts.get(path.stem, 0) + len(quads)
-            emit(quads)
+            # In pieces: a global rule's whole output (10^6 quads at 10^4 reports) as Python objects was the
+            # route's peak of memory; the store keeps only the readable part, added once the query is done.
+            kept = []
+            for piece in pieces(rule_output(store, path), OUTPUT_PIECE):
+                kept += readable(piece, reads)
+                counts[path.stem] = counts.get(path.stem, 0) + len(piece)
+                emit(piece)
+            store.extend(kept)
         elif path in steps.before:
             for batch in early:
                 store.extend(batch[path])
+
+
+def pieces(items: Iterable, size: int) -> Iterator[list]:
+    """The items in lists of `size` (the last may be shorter)."""
+    iterator = iter(items)
+    while piece := list(islice(iterator, size)):
+        yield piece
 
 
 def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, ontology_dir: Path,
