@@ -57,6 +57,15 @@ def test_replicated_reports_in_batches_that_split_the_seeds_infer_what_the_whole
     class_risks = {q.subject.value for q in whole if q.object.value.endswith("/ClassLevelRisk")}
     assert class_risks and len(whole) > 2 * 3000
     assert batched == whole
+    # Copies of a report add its events to a class risk's case count, never a member (rule 25 counts the two apart):
+    # the DTMA of case 000 (three copies among the 8) is supported by bortezomib, carfilzomib and ixazomib; the PML
+    # of case 002 has two copies.
+    counts = {(q.subject.value.rsplit("/", 1)[-1], q.predicate.value.rsplit("/", 1)[-1]): int(q.object.value)
+              for q in whole if "/class-risk/ProteasomeInhibitor/" in q.subject.value
+              and q.predicate.value.endswith(("/graphCaseCount", "/supportingMemberCount"))}
+    assert counts[("DrugInducedThromboticMicroangiopathy", "graphCaseCount")] == 3
+    assert counts[("DrugInducedThromboticMicroangiopathy", "supportingMemberCount")] == 3
+    assert counts[("MONDO_0016318", "graphCaseCount")] == 2
 
 
 def test_the_plan_runs_the_cross_report_rules_once_between_the_per_report_rules():
