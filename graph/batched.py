@@ -216,6 +216,37 @@ def summaries_for(store: Store, after: list[Path]) -> list[Quad]:
     return summaries
 
 
+def document_of(term) -> str | None:
+    """The case report a data node belongs to (data:<document>/...), or None for any other term."""
+    if isinstance(term, NamedNode) and term.value.startswith(DATA):
+        return term.value[len(DATA):].split("/", 1)[0]
+    return None
+
+
+def documents_in(store: Store) -> set[str]:
+    """The case reports whose source graphs the store holds."""
+    prefix = source_graph("")
+    return {graph.value[len(prefix):] for graph in store.named_graphs()
+            if isinstance(graph, NamedNode) and graph.value.startswith(prefix)}
+
+
+def summaries_by_report(summaries: list[Quad], known: set[str]) -> tuple[list[Quad], dict[str, list[Quad]]]:
+    """The summaries split by the nodes they are about: a node whose quads name data nodes of known reports goes to
+    those reports (a patient's renal finding, say); any other node is shared (a drug's threshold assessment)."""
+    about: dict = {}
+    for quad in summaries:
+        about.setdefault(quad.subject, []).append(quad)
+    shared, by_report = [], {}
+    for subject, quads in about.items():
+        reports = {document_of(term) for quad in quads for term in (quad.subject, quad.object)} - {None}
+        if reports and reports <= known:
+            for report in reports:
+                by_report.setdefault(report, []).extend(quads)
+        else:
+            shared += quads
+    return shared, by_report
+
+
 @dataclasses.dataclass
 class Context:
     """What every store of the route holds: the ontology documents and HermiT's verdict with the rule data."""
@@ -287,19 +318,22 @@ def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, 
     overall = context.store()
     early: list[dict] = []
     inputs: set = set()
+    owned: list[set] = []  # owned[i]: the case reports of batch i
     for done, load in enumerate(batches(), 1):
         store = context.store()
         load(store)
         early.append(run_in_order(store, steps.before, counts))
         overall.extend(projection(store, reads))
         inputs |= input_graphs(store)
+        owned.append(documents_in(store))
         if tick is not None:
             tick(done, "first pass")
     run_global(overall, steps, early, ontology_dir, counts, emit)
     checks_clock = time.perf_counter()
     problems = set(problems_in(overall, ontology_dir))
     checks = time.perf_counter() - checks_clock
-    summaries = summaries_for(overall, steps.after)
+    # Each batch gets the shared summaries and those about its own reports: its work stays flat in the reports.
+    shared, by_report = summaries_by_report(summaries_for(overall, steps.after), set().union(*owned))
     del overall
     for number, load in enumerate(batches()):
         store = context.store()
@@ -307,7 +341,9 @@ def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, 
         for quads in early[number].values():
             store.extend(quads)
             emit(quads)
-        store.extend(summaries)
+        store.extend(shared)
+        for report in sorted(owned[number]):
+            store.extend(by_report.get(report, []))
         for quads in run_in_order(store, steps.after, counts).values():
             emit(quads)
         checks_clock = time.perf_counter()

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
 
-from graph.batched import GLOBAL_RULES, plan, reason_in_batches, replicated_reports
+from graph.batched import GLOBAL_RULES, plan, reason_in_batches, replicated_reports, summaries_by_report
 from graph.build import in_memory, ontology_documents
 from graph.reason import reason
 from graph.rules import RuleError
 from graph.store import open_store
-from graph.terms import BUILD_GRAPH, INFERRED_GRAPH, RULES_GRAPH, source_graph
+from graph.terms import BUILD_GRAPH, DATA, INFERRED, INFERRED_GRAPH, RULES_GRAPH, source_graph
 
 from .conftest import ONTOLOGY
 
@@ -101,3 +101,17 @@ def test_the_replicas_rename_each_copy_of_a_report_and_nothing_else(seed_cases):
     copy = {Quad(*(back(term) for term in quad)) for quad in store.quads_for_pattern(
         None, None, None, NamedNode(source_graph("000-r1")))}
     assert copy == set(cases["000"])
+
+
+def test_each_batch_gets_the_summaries_about_its_own_reports_and_the_shared_ones():
+    """A patient's renal finding goes to its report's batch only; a drug's threshold assessment to every batch."""
+    ade, inferred = "https://w3id.org/adekg/ontology/", NamedNode(INFERRED_GRAPH)
+    finding, drug_summary = NamedNode(INFERRED + "patient/001-r1/patient/renal"), NamedNode(INFERRED + "drug/x/evidence")
+    finding_quads = [Quad(finding, NamedNode(ade + "assessedPatient"), NamedNode(DATA + "001-r1/patient"), inferred),
+                     Quad(finding, NamedNode(ade + "usesThreshold"), NamedNode(ade + "t"), inferred)]
+    drug_quads = [Quad(drug_summary, NamedNode(ade + "assessedDrug"), NamedNode(ade + "x"), inferred)]
+    shared, by_report = summaries_by_report(finding_quads + drug_quads, {"001", "001-r1"})
+    assert shared == drug_quads
+    assert by_report == {"001-r1": finding_quads}
+    # A node naming a report no batch holds stays shared rather than lost.
+    assert summaries_by_report(finding_quads, {"001"}) == (finding_quads, {})
