@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import time
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -25,7 +26,8 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
 from .hermit import ReasoningError
 from .reason import (ReasoningOutput, classification_quads, input_graphs, provenance_quads, realisation_quads,
                      terminology)
-from .rules import RuleError, apply_rule, check_inconsistencies, consistency_files, rule_files, rule_quads
+from .rules import (RuleError, apply_rule, check_inconsistencies, consistency_files, rule_files, rule_output,
+                    rule_quads)
 from .terms import BUILD_GRAPH, DATA, GRAPH, INFERRED_GRAPH, RDF, source_graph
 
 # Rules whose premises may come from any case report (claims of the literature, all events of a drug class).
@@ -35,6 +37,7 @@ GLOBAL_RULES = frozenset({
     "26-class-risk-grade", "30-mechanism-reconciliation", "31-mechanism-conflict",
     "40-thresholds-met-by-drug-claims", "60-naranjo-item-1-literature"})
 ANY = "*"
+OUTPUT_PIECE = 50_000  # quads of a global rule's output handed on at a time
 TYPE = RDF + "type"
 
 Loader = Callable[[Store], None]
@@ -213,6 +216,37 @@ def summaries_for(store: Store, after: list[Path]) -> list[Quad]:
     return summaries
 
 
+def document_of(term) -> str | None:
+    """The case report a data node belongs to (data:<document>/...), or None for any other term."""
+    if isinstance(term, NamedNode) and term.value.startswith(DATA):
+        return term.value[len(DATA):].split("/", 1)[0]
+    return None
+
+
+def documents_in(store: Store) -> set[str]:
+    """The case reports whose source graphs the store holds."""
+    prefix = source_graph("")
+    return {graph.value[len(prefix):] for graph in store.named_graphs()
+            if isinstance(graph, NamedNode) and graph.value.startswith(prefix)}
+
+
+def summaries_by_report(summaries: list[Quad], known: set[str]) -> tuple[list[Quad], dict[str, list[Quad]]]:
+    """The summaries split by the nodes they are about: a node whose quads name data nodes of known reports goes to
+    those reports (a patient's renal finding, say); any other node is shared (a drug's threshold assessment)."""
+    about: dict = {}
+    for quad in summaries:
+        about.setdefault(quad.subject, []).append(quad)
+    shared, by_report = [], {}
+    for subject, quads in about.items():
+        reports = {document_of(term) for quad in quads for term in (quad.subject, quad.object)} - {None}
+        if reports and reports <= known:
+            for report in reports:
+                by_report.setdefault(report, []).extend(quads)
+        else:
+            shared += quads
+    return shared, by_report
+
+
 @dataclasses.dataclass
 class Context:
     """What every store of the route holds: the ontology documents and HermiT's verdict with the rule data."""
@@ -246,13 +280,24 @@ def run_global(store: Store, steps: Plan, early: list[dict], ontology_dir: Path,
     reads = projection_reads(steps.global_ + steps.after)
     for path in rule_files(ontology_dir):
         if path in steps.global_:
-            quads = apply_rule(store, path)
-            store.extend(readable(quads, reads))
-            counts[path.stem] = counts.get(path.stem, 0) + len(quads)
-            emit(quads)
+            # In pieces: a global rule's whole output (10^6 quads at 10^4 reports) as Python objects was the
+            # route's peak of memory; the store keeps only the readable part, added once the query is done.
+            kept = []
+            for piece in pieces(rule_output(store, path), OUTPUT_PIECE):
+                kept += readable(piece, reads)
+                counts[path.stem] = counts.get(path.stem, 0) + len(piece)
+                emit(piece)
+            store.extend(kept)
         elif path in steps.before:
             for batch in early:
                 store.extend(batch[path])
+
+
+def pieces(items: Iterable, size: int) -> Iterator[list]:
+    """The items in lists of `size` (the last may be shorter)."""
+    iterator = iter(items)
+    while piece := list(islice(iterator, size)):
+        yield piece
 
 
 def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, ontology_dir: Path,
@@ -273,19 +318,22 @@ def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, 
     overall = context.store()
     early: list[dict] = []
     inputs: set = set()
+    owned: list[set] = []  # owned[i]: the case reports of batch i
     for done, load in enumerate(batches(), 1):
         store = context.store()
         load(store)
         early.append(run_in_order(store, steps.before, counts))
         overall.extend(projection(store, reads))
         inputs |= input_graphs(store)
+        owned.append(documents_in(store))
         if tick is not None:
             tick(done, "first pass")
     run_global(overall, steps, early, ontology_dir, counts, emit)
     checks_clock = time.perf_counter()
     problems = set(problems_in(overall, ontology_dir))
     checks = time.perf_counter() - checks_clock
-    summaries = summaries_for(overall, steps.after)
+    # Each batch gets the shared summaries and those about its own reports: its work stays flat in the reports.
+    shared, by_report = summaries_by_report(summaries_for(overall, steps.after), set().union(*owned))
     del overall
     for number, load in enumerate(batches()):
         store = context.store()
@@ -293,7 +341,9 @@ def reason_in_batches(batches: Callable[[], Iterable[Loader]], documents: list, 
         for quads in early[number].values():
             store.extend(quads)
             emit(quads)
-        store.extend(summaries)
+        store.extend(shared)
+        for report in sorted(owned[number]):
+            store.extend(by_report.get(report, []))
         for quads in run_in_order(store, steps.after, counts).values():
             emit(quads)
         checks_clock = time.perf_counter()

@@ -61,15 +61,23 @@ def rule_quads(ontology_dir: Path) -> Iterator[Quad]:
         yield from (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
 
 
-def apply_rule(store: Store, path: Path) -> list[Quad]:
-    """One rule's output over the store, as quads of the inferred graph (not yet added to the store)."""
+def rule_output(store: Store, path: Path) -> Iterator[Quad]:
+    """One rule's output over the store, as quads of the inferred graph, one at a time as the query yields them.
+
+    The store must not change until the iterator is exhausted.
+    """
     try:
-        triples = list(store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True,
-                                   prefixes=PREFIXES, substitutions={Variable("rule"): rule_iri(path)}))
+        triples = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True,
+                              prefixes=PREFIXES, substitutions={Variable("rule"): rule_iri(path)})
     except SyntaxError as error:
         raise RuleError(f"malformed rule ({error})", file=str(path)) from None
     graph = NamedNode(INFERRED_GRAPH)
-    return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+    return (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+
+def apply_rule(store: Store, path: Path) -> list[Quad]:
+    """One rule's output over the store, as quads of the inferred graph (not yet added to the store)."""
+    return list(rule_output(store, path))
 
 
 def run_rules(store: Store, ontology_dir: Path, tick=None, keep: bool = True) -> tuple[list[Quad], dict[str, int]]:

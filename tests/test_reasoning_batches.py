@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
 
-from graph.batched import GLOBAL_RULES, plan, reason_in_batches, replicated_reports
+from graph.batched import GLOBAL_RULES, plan, reason_in_batches, replicated_reports, summaries_by_report
 from graph.build import in_memory, ontology_documents
 from graph.reason import reason
 from graph.rules import RuleError
 from graph.store import open_store
-from graph.terms import BUILD_GRAPH, INFERRED_GRAPH, RULES_GRAPH, source_graph
+from graph.terms import BUILD_GRAPH, DATA, INFERRED, INFERRED_GRAPH, RULES_GRAPH, source_graph
 
 from .conftest import ONTOLOGY
 
@@ -57,6 +57,15 @@ def test_replicated_reports_in_batches_that_split_the_seeds_infer_what_the_whole
     class_risks = {q.subject.value for q in whole if q.object.value.endswith("/ClassLevelRisk")}
     assert class_risks and len(whole) > 2 * 3000
     assert batched == whole
+    # Copies of a report add its events to a class risk's case count, never a member (rule 25 counts the two apart):
+    # the DTMA of case 000 (three copies among the 8) is supported by bortezomib, carfilzomib and ixazomib; the PML
+    # of case 002 has two copies.
+    counts = {(q.subject.value.rsplit("/", 1)[-1], q.predicate.value.rsplit("/", 1)[-1]): int(q.object.value)
+              for q in whole if "/class-risk/ProteasomeInhibitor/" in q.subject.value
+              and q.predicate.value.endswith(("/graphCaseCount", "/supportingMemberCount"))}
+    assert counts[("DrugInducedThromboticMicroangiopathy", "graphCaseCount")] == 3
+    assert counts[("DrugInducedThromboticMicroangiopathy", "supportingMemberCount")] == 3
+    assert counts[("MONDO_0016318", "graphCaseCount")] == 2
 
 
 def test_the_plan_runs_the_cross_report_rules_once_between_the_per_report_rules():
@@ -92,3 +101,17 @@ def test_the_replicas_rename_each_copy_of_a_report_and_nothing_else(seed_cases):
     copy = {Quad(*(back(term) for term in quad)) for quad in store.quads_for_pattern(
         None, None, None, NamedNode(source_graph("000-r1")))}
     assert copy == set(cases["000"])
+
+
+def test_each_batch_gets_the_summaries_about_its_own_reports_and_the_shared_ones():
+    """A patient's renal finding goes to its report's batch only; a drug's threshold assessment to every batch."""
+    ade, inferred = "https://w3id.org/adekg/ontology/", NamedNode(INFERRED_GRAPH)
+    finding, drug_summary = NamedNode(INFERRED + "patient/001-r1/patient/renal"), NamedNode(INFERRED + "drug/x/evidence")
+    finding_quads = [Quad(finding, NamedNode(ade + "assessedPatient"), NamedNode(DATA + "001-r1/patient"), inferred),
+                     Quad(finding, NamedNode(ade + "usesThreshold"), NamedNode(ade + "t"), inferred)]
+    drug_quads = [Quad(drug_summary, NamedNode(ade + "assessedDrug"), NamedNode(ade + "x"), inferred)]
+    shared, by_report = summaries_by_report(finding_quads + drug_quads, {"001", "001-r1"})
+    assert shared == drug_quads
+    assert by_report == {"001-r1": finding_quads}
+    # A node naming a report no batch holds stays shared rather than lost.
+    assert summaries_by_report(finding_quads, {"001"}) == (finding_quads, {})
