@@ -94,7 +94,8 @@ def parser() -> argparse.ArgumentParser:
 
     def with_cache(command):
         command.add_argument("--reasoner-cache", type=Path, default=env_path("ADEKG_REASONER_CACHE", default_cache()),
-                             help="folder keeping HermiT's verdict on the ontology, keyed by the SHA-256 of its inputs "
+                             help="folder keeping HermiT's verdict on the ontology, the unit facts, what the checks read "
+                                  "of the ontology and the SHACL results, each keyed by the SHA-256 of its inputs "
                                   "(env ADEKG_REASONER_CACHE; default ~/.cache/adekg)")
         return command
 
@@ -105,7 +106,7 @@ def parser() -> argparse.ArgumentParser:
                                 help="ontology folder with the rules (env ADEKG_ONTOLOGY)")
     explain_command = with_store(command("explain", "print how an inferred statement was derived, down to quotes"))
     explain_command.add_argument("iri", help="IRI (or CURIE with a known prefix) of an inferred node or inference")
-    with_inputs(command("validate", "check records, quotes and shapes; write nothing"))
+    with_cache(with_inputs(command("validate", "check records, quotes and shapes; write nothing")))
     terms_command = command("terms", "list the keys and CURIEs a record may use, with labels and IRIs")
     terms_command.add_argument("kind", nargs="?", help=f"one of {', '.join(term_kinds())}; none for a summary")
     terms_command.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
@@ -229,7 +230,7 @@ def run_explain(args, progress) -> int:
 
 def run_validate(args, progress) -> int:
     """adekg validate."""
-    count = build_stage.validate(args.seeds, args.ontology, progress, args.max_record_bytes)
+    count = build_stage.validate(args.seeds, args.ontology, progress, args.max_record_bytes, args.reasoner_cache)
     if progress.level:
         print(f"valid: {count} quads would be written", file=sys.stderr)
     return 0

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyshacl
 import rdflib
 from rdflib.namespace import SH
 
@@ -36,9 +35,17 @@ def class_memberships(ontology: rdflib.Graph) -> rdflib.Graph:
 
 def shape_results(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[tuple[rdflib.term.Node, str]]:
     """(focus node, readable line) for each SHACL violation of the data (empty when it conforms)."""
+    return membership_shape_results(data, class_memberships(ontology), shapes)
+
+
+def membership_shape_results(data: rdflib.Graph, memberships: rdflib.Graph,
+                             shapes: rdflib.Graph) -> list[tuple[rdflib.term.Node, str]]:
+    """(focus node, readable line) for each SHACL violation of the data, given the ontology's class memberships."""
+    import pyshacl  # here, not at the top: a build whose validation is cached never pays its ~0.5 s import
+
     # The ontology's class memberships are mixed into (a copy of) the data so sh:class sees the types of drug, test and
     # mechanism individuals.
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=class_memberships(ontology),
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=memberships,
                                            inference="none", allow_warnings=True)
     if conforms:
         return []
@@ -71,13 +78,12 @@ def shape_problems(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Gr
     return [ValidationError(f"SHACL violation: {line}", file=name) for line in shape_violations(data, ontology, shapes)]
 
 
-def owned_shape_problems(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph,
-                         owners: dict[str, list[str]], fallback: str) -> list[ValidationError]:
-    """Validate several records' graphs in one run; each violation names the records its focus node belongs to.
+def owned_shape_problems(results: list[tuple[str, str]], owners: dict[str, list[str]],
+                         fallback: str) -> list[ValidationError]:
+    """One ValidationError per (focus IRI, line) SHACL result of several records' graphs, naming its records.
 
     owners maps a node's IRI to the record names whose graphs describe it; a node no record describes (an
     ontology individual) is reported against `fallback`.
     """
     return [ValidationError(f"SHACL violation: {line}", file=name)
-            for focus, line in shape_results(data, ontology, shapes)
-            for name in owners.get(str(focus), [fallback])]
+            for focus, line in results for name in owners.get(focus, [fallback])]

@@ -1,0 +1,77 @@
+"""What the checks and SHACL read of the ontology, derived once per ontology content and kept in the cache folder."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+from pathlib import Path
+
+import rdflib
+
+from . import content_cache, ontology, terms, units, validate
+from .content_cache import content_digest, read_result, source_of, write_result
+
+KIND = "ontology-facts"
+
+
+@dataclasses.dataclass(frozen=True)
+class OntologyFacts:
+    """The ontology's size, declared terms, lab-test quantity kinds and class memberships (all SHACL reads of it)."""
+
+    triples: int
+    declared: frozenset[str]
+    test_kinds: dict[str, str | None]
+    memberships: tuple[tuple[str, str, str], ...]
+    digest: str | None = None
+
+    def membership_graph(self) -> rdflib.Graph:
+        """The class memberships as an rdflib graph (for pySHACL's ont_graph)."""
+        graph = rdflib.Graph()
+        for subject, predicate, value in self.memberships:
+            graph.add((rdflib.URIRef(subject), rdflib.URIRef(predicate), rdflib.URIRef(value)))
+        return graph
+
+
+def ontology_inputs(folder: Path) -> list[bytes | str]:
+    """Everything ontology.load_ontology_graph reads: adekg.owl, the catalog and each file the catalog names."""
+    parts: list[bytes | str] = []
+    for path in (folder / ontology.ONTOLOGY_FILE, folder / ontology.CATALOG_FILE):
+        parts += [path.name, path.read_bytes()]
+    for iri, path in sorted(ontology.read_catalog(folder).items()):
+        parts += [iri, path.read_bytes() if path.is_file() else b"(missing)"]
+    return parts
+
+
+def facts_digest(folder: Path) -> str | None:
+    """The cache key of a folder's facts: its files, rdflib's version and the deriving code; None if unreadable."""
+    try:
+        inputs = ontology_inputs(folder)
+    except Exception:  # an unreadable ontology is reported by the real load, with its own message
+        return None
+    return content_digest([KIND, f"rdflib {importlib.metadata.version('rdflib')}",
+                           *source_of(content_cache, ontology, terms, units, validate), *inputs])
+
+
+def derive_facts(graph: rdflib.Graph, digest: str | None = None) -> OntologyFacts:
+    """The facts of a parsed ontology graph."""
+    memberships = tuple(sorted((str(s), str(p), str(o)) for s, p, o in validate.class_memberships(graph)))
+    return OntologyFacts(len(graph), frozenset(ontology.declared_terms(graph)), units.declared_test_kinds(graph),
+                         memberships, digest)
+
+
+def ontology_facts(folder: Path, cache_dir: Path | None = None) -> OntologyFacts:
+    """The facts of the ontology in a folder, read from the cache when its files did not change."""
+    digest = facts_digest(folder) if cache_dir is not None else None
+    if digest is not None:
+        try:
+            kept = read_result(cache_dir, KIND, digest)
+            if kept is not None:
+                return OntologyFacts(kept["triples"], frozenset(kept["declared"]), kept["test_kinds"],
+                                     tuple(tuple(triple) for triple in kept["memberships"]), digest)
+        except (KeyError, TypeError):  # a damaged entry is derived again (and rewritten)
+            pass
+    facts = derive_facts(ontology.load_ontology_graph(folder), digest)
+    if digest is not None:
+        write_result(cache_dir, KIND, digest, {"triples": facts.triples, "declared": sorted(facts.declared),
+                                               "test_kinds": facts.test_kinds,
+                                               "memberships": [list(triple) for triple in facts.memberships]})
+    return facts
