@@ -7,16 +7,13 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Iterator
 
-import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 
-from . import __version__, validate as validate_stage
+from . import __version__
 from .content_cache import content_digest, read_result, source_of, write_result
 from .errors import StoreError, raise_all
 from .progress import Progress
@@ -112,7 +109,7 @@ def shape_results(cases: list[CheckedCase], ontology: OntologyFacts, ontology_di
     digest = None
     if cache_dir is not None and ontology.digest is not None and (ontology_dir / SHAPES_FILE).is_file():
         digest = content_digest(["shacl", ontology.digest, f"pyshacl {importlib.metadata.version('pyshacl')}",
-                                 *source_of(validate_stage, sys.modules[__name__]), (ontology_dir / SHAPES_FILE).read_bytes(),
+                                 *source_of("graph.validate", __name__), (ontology_dir / SHAPES_FILE).read_bytes(),
                                  "\n".join(sorted({f"{quad.subject} {quad.predicate} {quad.object}" for quad in quads}))])
         kept = read_result(cache_dir, "shacl", digest)
         if isinstance(kept, list) and all(isinstance(item, list) and len(item) == 2 for item in kept):
@@ -143,6 +140,8 @@ def problem_count(errors: list) -> str:
 
 def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:
     """Copy quads (dropping their graph) into an rdflib graph for pySHACL, term by term."""
+    import rdflib  # here: a build whose SHACL results are cached never loads rdflib
+
     graph = rdflib.Graph()
     for quad in quads:
         graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
@@ -151,6 +150,8 @@ def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:
 
 def rdflib_term(term) -> rdflib.term.Node:
     """The rdflib term of a pyoxigraph IRI, blank node or literal."""
+    import rdflib
+
     if isinstance(term, NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, Literal):

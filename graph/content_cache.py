@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -21,9 +22,9 @@ def content_digest(parts: Iterable[bytes | str]) -> str:
     return digest.hexdigest()
 
 
-def source_of(*modules) -> list[bytes]:
-    """The source files of the modules that compute a result: editing them changes its key."""
-    return [Path(module.__file__).read_bytes() for module in modules]
+def source_of(*modules: str) -> list[bytes]:
+    """The source files of the named modules that compute a result (found, not imported): editing them changes its key."""
+    return [Path(importlib.util.find_spec(module).origin).read_bytes() for module in modules]
 
 
 def cache_path(cache_dir: Path, kind: str, digest: str) -> Path:

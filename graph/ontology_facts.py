@@ -5,12 +5,19 @@ import dataclasses
 import importlib.metadata
 from pathlib import Path
 
-import rdflib
+from typing import TYPE_CHECKING
 
-from . import content_cache, ontology, terms, units, validate
+from .catalog import CATALOG_FILE, read_catalog
 from .content_cache import content_digest, read_result, source_of, write_result
 
+if TYPE_CHECKING:  # loaded only to derive the facts: a build that finds them cached does without rdflib
+    import rdflib
+
 KIND = "ontology-facts"
+ONTOLOGY_FILE = "adekg.owl"
+# The modules whose code derives the facts (part of the key).
+DERIVING_MODULES = ("graph.content_cache", "graph.catalog", "graph.ontology", "graph.terms", "graph.units",
+                    "graph.validate", __name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +32,8 @@ class OntologyFacts:
 
     def membership_graph(self) -> rdflib.Graph:
         """The class memberships as an rdflib graph (for pySHACL's ont_graph)."""
+        import rdflib
+
         graph = rdflib.Graph()
         for subject, predicate, value in self.memberships:
             graph.add((rdflib.URIRef(subject), rdflib.URIRef(predicate), rdflib.URIRef(value)))
@@ -34,9 +43,9 @@ class OntologyFacts:
 def ontology_inputs(folder: Path) -> list[bytes | str]:
     """Everything ontology.load_ontology_graph reads: adekg.owl, the catalog and each file the catalog names."""
     parts: list[bytes | str] = []
-    for path in (folder / ontology.ONTOLOGY_FILE, folder / ontology.CATALOG_FILE):
+    for path in (folder / ONTOLOGY_FILE, folder / CATALOG_FILE):
         parts += [path.name, path.read_bytes()]
-    for iri, path in sorted(ontology.read_catalog(folder).items()):
+    for iri, path in sorted(read_catalog(folder).items()):
         parts += [iri, path.read_bytes() if path.is_file() else b"(missing)"]
     return parts
 
@@ -48,14 +57,17 @@ def facts_digest(folder: Path) -> str | None:
     except Exception:  # an unreadable ontology is reported by the real load, with its own message
         return None
     return content_digest([KIND, f"rdflib {importlib.metadata.version('rdflib')}",
-                           *source_of(content_cache, ontology, terms, units, validate), *inputs])
+                           *source_of(*DERIVING_MODULES), *inputs])
 
 
 def derive_facts(graph: rdflib.Graph, digest: str | None = None) -> OntologyFacts:
     """The facts of a parsed ontology graph."""
-    memberships = tuple(sorted((str(s), str(p), str(o)) for s, p, o in validate.class_memberships(graph)))
-    return OntologyFacts(len(graph), frozenset(ontology.declared_terms(graph)), units.declared_test_kinds(graph),
-                         memberships, digest)
+    from .ontology import declared_terms
+    from .units import declared_test_kinds
+    from .validate import class_memberships
+
+    memberships = tuple(sorted((str(s), str(p), str(o)) for s, p, o in class_memberships(graph)))
+    return OntologyFacts(len(graph), frozenset(declared_terms(graph)), declared_test_kinds(graph), memberships, digest)
 
 
 def ontology_facts(folder: Path, cache_dir: Path | None = None) -> OntologyFacts:
@@ -69,7 +81,9 @@ def ontology_facts(folder: Path, cache_dir: Path | None = None) -> OntologyFacts
                                      tuple(tuple(triple) for triple in kept["memberships"]), digest)
         except (KeyError, TypeError):  # a damaged entry is derived again (and rewritten)
             pass
-    facts = derive_facts(ontology.load_ontology_graph(folder), digest)
+    from .ontology import load_ontology_graph
+
+    facts = derive_facts(load_ontology_graph(folder), digest)
     if digest is not None:
         write_result(cache_dir, KIND, digest, {"triples": facts.triples, "declared": sorted(facts.declared),
                                                "test_kinds": facts.test_kinds,

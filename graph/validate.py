@@ -3,16 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import rdflib
-from rdflib.namespace import SH
+from typing import TYPE_CHECKING
 
 from .errors import ValidationError, raise_all
+
+if TYPE_CHECKING:  # rdflib is loaded where it is used: a build whose SHACL results are cached does without it
+    import rdflib
 
 SHAPES_FILE = "shapes.ttl"
 
 
 def load_shapes(ontology_dir: Path) -> rdflib.Graph:
     """Read the SHACL shapes graph."""
+    import rdflib
+
     path = ontology_dir / SHAPES_FILE
     if not path.is_file():
         raise ValidationError("SHACL shapes file not found", file=str(path))
@@ -25,6 +29,8 @@ def class_memberships(ontology: rdflib.Graph) -> rdflib.Graph:
     Mixing in only these (a quarter of the ontology) halves the validation's CPU time: pyshacl copies every
     statement it is given, and the OWL axioms' blank-node lists cost most. No shape targets an ontology term.
     """
+    import rdflib
+
     memberships = rdflib.Graph()
     for predicate in (rdflib.RDF.type, rdflib.RDFS.subClassOf):
         for subject, value in ontology.subject_objects(predicate):
@@ -42,6 +48,8 @@ def membership_shape_results(data: rdflib.Graph, memberships: rdflib.Graph,
                              shapes: rdflib.Graph) -> list[tuple[rdflib.term.Node, str]]:
     """(focus node, readable line) for each SHACL violation of the data, given the ontology's class memberships."""
     import pyshacl  # here, not at the top: a build whose validation is cached never pays its ~0.5 s import
+    import rdflib
+    from rdflib.namespace import SH
 
     # The ontology's class memberships are mixed into (a copy of) the data so sh:class sees the types of drug, test and
     # mechanism individuals.
