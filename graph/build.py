@@ -5,21 +5,21 @@ import dataclasses
 import datetime
 import functools
 import hashlib
+import importlib.metadata
 import json
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Iterator
 
-import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 
 from . import __version__
+from .content_cache import content_digest, read_result, source_of, write_result
 from .errors import StoreError, raise_all
+from .progress import Progress
 from .identifiers import identifier_problems
 from .mapping import record_quads
-from .ontology import declared_terms, load_ontology_graph
+from .ontology_facts import OntologyFacts, ontology_facts
 from .provenance import file_entity_quads
 from .quotes import QuoteMatch, locate_quotes
 from .reason import is_reasoning_quad, reason
@@ -30,67 +30,12 @@ from .store import (INPUTS, build_lock, bulk_write, carry_graphs, current_genera
                     new_generation, open_store, publish)
 from .terms import (ADE, BUILD, BUILD_GRAPH, DCTERMS, IMPORTS_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PROV, RDF, RDFS,
                     RULES_GRAPH, XSD, source_graph)
-from .units import UnitFacts, declared_test_kinds, unit_problems
-from .validate import SHAPES_FILE, load_shapes, owned_shape_problems
+from .units import UnitFacts, unit_problems
+from .validate import SHAPES_FILE, load_shapes, membership_shape_results, owned_shape_problems
 
 ONTOLOGY_FILE = "adekg.owl"
 IMPORTS_DIR = "imports"
 SOFTWARE = NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}")
-
-
-class Progress:
-    """Prints a line when each stage starts and ends; on a terminal, a running count or bar for long steps.
-
-    Level 0 (quiet) prints nothing, 1 the stage lines, 2 also per-record details.
-    """
-
-    REDRAW_SECONDS = 0.1
-    BAR_WIDTH = 24
-
-    def __init__(self, level: int = 1, stream=None, live: bool | None = None):
-        stream = sys.stderr if stream is None else stream  # read at each call: tests and callers may replace it
-        self.level, self.stream, self.started = level, stream, time.perf_counter()
-        self.live = level >= 1 and (stream.isatty() if live is None and hasattr(stream, "isatty") else bool(live))
-        self.drawn_at, self.drawn = 0.0, False
-
-    def begin(self, name: str, detail: str = "") -> float:
-        """Report that a stage starts; return its start time for stage()."""
-        if self.level >= 1:
-            self.clear()
-            print(f"[{name:<11}] {detail or 'starting'} ...", file=self.stream, flush=True)
-        return time.perf_counter()
-
-    def stage(self, name: str, detail: str, started: float) -> None:
-        """Report a finished stage."""
-        if self.level >= 1:
-            self.clear()
-            print(f"[{name:<11}] {detail} ({time.perf_counter() - started:.2f} s)", file=self.stream, flush=True)
-
-    def detail(self, message: str) -> None:
-        """Report a detail, in verbose mode only."""
-        if self.level >= 2:
-            self.clear()
-            print(f"              {message}", file=self.stream)
-
-    def count(self, name: str, done: float, total: float | None = None, unit: str = "") -> None:
-        """Show how far a long step is, redrawn in place on a terminal: a bar with a total, a running count without."""
-        now = time.perf_counter()
-        if not self.live or (now - self.drawn_at < self.REDRAW_SECONDS and done != total):
-            return
-        if total:
-            filled = int(self.BAR_WIDTH * min(done / total, 1))
-            shown = f"[{'#' * filled}{'.' * (self.BAR_WIDTH - filled)}] {done:g}/{total:g}"
-        else:
-            shown = f"{done:g}"
-        self.stream.write(f"\r[{name:<11}] {shown} {unit}\033[K")
-        self.stream.flush()
-        self.drawn_at, self.drawn = now, True
-
-    def clear(self) -> None:
-        """Erase a running count before a normal line is printed."""
-        if self.drawn:
-            self.stream.write("\r\033[K")
-            self.drawn = False
 
 
 @dataclasses.dataclass
@@ -103,10 +48,11 @@ class CheckedCase:
 
 
 def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress, max_record_bytes: int = MAX_RECORD_BYTES,
-                  cache_dir: Path | None = None) -> tuple[list[CheckedCase], rdflib.Graph]:
-    """Run the stages up to and including SHACL validation; return the mapped cases and the ontology.
+                  cache_dir: Path | None = None) -> tuple[list[CheckedCase], OntologyFacts]:
+    """Run the stages up to and including SHACL validation; return the mapped cases and what they read of the ontology.
 
-    cache_dir (the build's reasoner cache) also keeps what the unit checks learnt of each unit code.
+    cache_dir (the build's reasoner cache) also keeps what the unit checks learnt of each unit code, what the
+    checks read of the ontology and the SHACL results, each keyed by the SHA-256 of its inputs (README.md, Command line).
 
     Every problem of every stage is collected and raised together (as Problems) at the end; a record with
     a problem in an early stage is not mapped, so its SHACL violations show once that problem is fixed.
@@ -116,10 +62,9 @@ def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress, max_r
     progress.stage("load", f"{len(records)} records from {seeds_dir}{problem_count(errors)}", started)
 
     started = progress.begin("ontology", f"reading {ontology_dir}")
-    ontology = load_ontology_graph(ontology_dir)
-    declared = declared_terms(ontology)
-    test_kinds = declared_test_kinds(ontology)
-    progress.stage("ontology", f"{len(ontology)} triples, {len(declared)} declared terms", started)
+    ontology = ontology_facts(ontology_dir, cache_dir)
+    declared, test_kinds = ontology.declared, ontology.test_kinds
+    progress.stage("ontology", f"{ontology.triples} triples, {len(declared)} declared terms", started)
 
     started = progress.begin("check", "quotes, units and identifiers")
     cases, quote_count, check_errors = [], 0, []
@@ -148,13 +93,32 @@ def check_and_map(seeds_dir: Path, ontology_dir: Path, progress: Progress, max_r
 
     started = progress.begin("validate", f"{len(cases)} graphs against the SHACL shapes, in one run")
     shapes_file = ontology_dir / SHAPES_FILE
-    shape_errors = owned_shape_problems(quads_to_rdflib([quad for case in cases for quad in case.quads]), ontology,
-                                        load_shapes(ontology_dir), node_owners(cases), str(shapes_file))
+    shape_errors = owned_shape_problems(shape_results(cases, ontology, ontology_dir, cache_dir), node_owners(cases),
+                                        str(shapes_file))
     conforming = len(cases) - len({error.file for error in shape_errors} - {str(shapes_file)})
     progress.stage("validate", f"{conforming} of {len(cases)} graphs conform to {shapes_file}"
                    f"{problem_count(shape_errors)}", started)
     raise_all(errors + shape_errors)
     return cases, ontology
+
+
+def shape_results(cases: list[CheckedCase], ontology: OntologyFacts, ontology_dir: Path,
+                  cache_dir: Path | None = None) -> list[tuple[str, str]]:
+    """(focus IRI, line) per SHACL violation of the cases' quads, kept by the SHA-256 of data, shapes and ontology."""
+    quads = [quad for case in cases for quad in case.quads]
+    digest = None
+    if cache_dir is not None and ontology.digest is not None and (ontology_dir / SHAPES_FILE).is_file():
+        digest = content_digest(["shacl", ontology.digest, f"pyshacl {importlib.metadata.version('pyshacl')}",
+                                 *source_of("graph.validate", __name__), (ontology_dir / SHAPES_FILE).read_bytes(),
+                                 "\n".join(sorted({f"{quad.subject} {quad.predicate} {quad.object}" for quad in quads}))])
+        kept = read_result(cache_dir, "shacl", digest)
+        if isinstance(kept, list) and all(isinstance(item, list) and len(item) == 2 for item in kept):
+            return [(str(focus), str(line)) for focus, line in kept]
+    results = [(str(focus), line) for focus, line in membership_shape_results(
+        quads_to_rdflib(quads), ontology.membership_graph(), load_shapes(ontology_dir))]
+    if digest is not None:
+        write_result(cache_dir, "shacl", digest, results)
+    return results
 
 
 def node_owners(cases: list[CheckedCase]) -> dict[str, list[str]]:
@@ -176,6 +140,8 @@ def problem_count(errors: list) -> str:
 
 def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:
     """Copy quads (dropping their graph) into an rdflib graph for pySHACL, term by term."""
+    import rdflib  # here: a build whose SHACL results are cached never loads rdflib
+
     graph = rdflib.Graph()
     for quad in quads:
         graph.add((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
@@ -184,6 +150,8 @@ def quads_to_rdflib(quads: list[Quad]) -> rdflib.Graph:
 
 def rdflib_term(term) -> rdflib.term.Node:
     """The rdflib term of a pyoxigraph IRI, blank node or literal."""
+    import rdflib
+
     if isinstance(term, NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, Literal):
@@ -195,9 +163,10 @@ def rdflib_term(term) -> rdflib.term.Node:
     return rdflib.BNode(term.value)
 
 
-def validate(seeds_dir: Path, ontology_dir: Path, progress: Progress, max_record_bytes: int = MAX_RECORD_BYTES) -> int:
-    """Check records, quotes and shapes without writing a store; return the number of quads."""
-    cases, _ = check_and_map(seeds_dir, ontology_dir, progress, max_record_bytes)
+def validate(seeds_dir: Path, ontology_dir: Path, progress: Progress, max_record_bytes: int = MAX_RECORD_BYTES,
+             cache_dir: Path | None = None) -> int:
+    """Check records, quotes and shapes without writing a store; return the number of quads (cache_dir: as a build's)."""
+    cases, _ = check_and_map(seeds_dir, ontology_dir, progress, max_record_bytes, cache_dir)
     return sum(len(case.quads) for case in cases)
 
 

@@ -8,14 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import build as build_stage
+# The stages a command needs are imported in its run_ function: each `adekg` process loads only its own.
 from .errors import AdekgError, StoreError
-from .explain import explain
-from .ontology import load_ontology_graph
-from .faers_import import import_faers
-from .faers_synth import ontology_drug_keys, synthesize
-from .rdf_load import load_into_store
-from .signals import update_signals
+from .progress import Progress
 from .records import MAX_RECORD_BYTES
 from .remote_store import Endpoint, RemoteQueries, endpoint_from, is_remote
 from .store import EXPORT_FORMATS, export, open_store, write_results
@@ -94,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
 
     def with_cache(command):
         command.add_argument("--reasoner-cache", type=Path, default=env_path("ADEKG_REASONER_CACHE", default_cache()),
-                             help="folder keeping HermiT's verdict on the ontology, keyed by the SHA-256 of its inputs "
+                             help="folder keeping HermiT's verdict on the ontology, the unit facts, what the checks read "
+                                  "of the ontology and the SHACL results, each keyed by the SHA-256 of its inputs "
                                   "(env ADEKG_REASONER_CACHE; default ~/.cache/adekg)")
         return command
 
@@ -105,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
                                 help="ontology folder with the rules (env ADEKG_ONTOLOGY)")
     explain_command = with_store(command("explain", "print how an inferred statement was derived, down to quotes"))
     explain_command.add_argument("iri", help="IRI (or CURIE with a known prefix) of an inferred node or inference")
-    with_inputs(command("validate", "check records, quotes and shapes; write nothing"))
+    with_cache(with_inputs(command("validate", "check records, quotes and shapes; write nothing")))
     terms_command = command("terms", "list the keys and CURIEs a record may use, with labels and IRIs")
     terms_command.add_argument("kind", nargs="?", help=f"one of {', '.join(term_kinds())}; none for a summary")
     terms_command.add_argument("--ontology", type=Path, default=env_path("ADEKG_ONTOLOGY", PROJECT_ROOT / "ontology"),
@@ -191,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `adekg` console command."""
     args = parser().parse_args(argv)
     quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
-    progress = build_stage.Progress(0 if quiet else 2 if verbose else 1)
+    progress = Progress(0 if quiet else 2 if verbose else 1)
     try:
         args.store = external_store(args) or getattr(args, "store", None)
         return COMMANDS[args.command](args, progress)
@@ -210,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_build(args, progress) -> int:
     """adekg build."""
+    from . import build as build_stage
     build_stage.build(args.store, args.seeds, args.ontology, progress, reasoning=not args.no_reason,
                       reasoner_cache=args.reasoner_cache, max_record_bytes=args.max_record_bytes)
     return 0
@@ -217,19 +214,22 @@ def run_build(args, progress) -> int:
 
 def run_reason(args, progress) -> int:
     """adekg reason."""
+    from . import build as build_stage
     build_stage.rereason(args.store, args.ontology, progress, args.reasoner_cache)
     return 0
 
 
 def run_explain(args, progress) -> int:
     """adekg explain."""
+    from .explain import explain
     sys.stdout.write(explain(open_store(args.store), args.iri))
     return 0
 
 
 def run_validate(args, progress) -> int:
     """adekg validate."""
-    count = build_stage.validate(args.seeds, args.ontology, progress, args.max_record_bytes)
+    from . import build as build_stage
+    count = build_stage.validate(args.seeds, args.ontology, progress, args.max_record_bytes, args.reasoner_cache)
     if progress.level:
         print(f"valid: {count} quads would be written", file=sys.stderr)
     return 0
@@ -237,6 +237,7 @@ def run_validate(args, progress) -> int:
 
 def run_terms(args, progress) -> int:
     """adekg terms."""
+    from .ontology import load_ontology_graph
     ontology = load_ontology_graph(args.ontology)
     if args.kind is None:
         rows = [(kind, str(len(record_terms(ontology, kind))), ", ".join(fields_taking(kind)))
@@ -306,6 +307,7 @@ def run_query(args, progress) -> int:
 
 def run_serve(args, progress) -> int:
     """adekg serve: (re)build the store if it is missing or not built from these inputs, then start the front."""
+    from . import build as build_stage
     # An external store is served as it is: `adekg build --store URL` writes it (docs/external-store.md).
     stale = None if is_remote(args.store) else build_stage.stale_inputs(args.store, args.seeds, args.ontology)
     if stale:
@@ -340,6 +342,7 @@ def run_serve(args, progress) -> int:
 
 def run_synth_faers(args, progress) -> int:
     """adekg synth-faers."""
+    from .faers_synth import ontology_drug_keys, synthesize
     summary = synthesize(args.out, args.reports, ontology_drug_keys(args.ontology), args.seed, args.quarter)
     if progress.level:
         print(f"wrote {summary['cases']} cases ({summary['versions']} report versions, {summary['deleted']} deleted, "
@@ -350,6 +353,7 @@ def run_synth_faers(args, progress) -> int:
 
 def run_import_faers(args, progress) -> int:
     """adekg import-faers."""
+    from .faers_import import import_faers
     started = time.perf_counter()
     report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals)
     for line in report.lines() if progress.level else []:
@@ -360,6 +364,7 @@ def run_import_faers(args, progress) -> int:
 
 def run_signals(args, progress) -> int:
     """adekg signals."""
+    from .signals import update_signals
     started = time.perf_counter()
     table = update_signals(args.store)
     progress.stage("signals", f"{len(table)} drug/class-reaction pairs stored, {int(table['signal'].sum()) if len(table) else 0} "
@@ -369,6 +374,7 @@ def run_signals(args, progress) -> int:
 
 def run_load(args, progress) -> int:
     """adekg load."""
+    from .rdf_load import load_into_store
     started = time.perf_counter()
     triples = load_into_store(args.store, args.files, args.graph)
     progress.stage("load", f"{triples} triples into {args.graph}", started)

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pyoxigraph
@@ -16,13 +15,12 @@ import rdflib.util
 from rdflib import BNode, URIRef
 from rdflib.namespace import OWL, RDF
 
+from .catalog import CATALOG_FILE, read_catalog  # noqa: F401 - in graph/catalog.py, which needs no rdflib
 from .errors import AdekgError
 
 EDIT_FILE = "adekg-edit.ofn"
 ONTOLOGY_FILE = "adekg.owl"
-CATALOG_FILE = "catalog-v001.xml"
 CHECKS_DIR = "checks"
-CATALOG_NS = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
 DECLARATION_TYPES = (OWL.Class, OWL.NamedIndividual, OWL.ObjectProperty, OWL.DatatypeProperty,
                      OWL.AnnotationProperty)
 # The Java program that loads and saves through the OWL API; run from source (java 11+ compiles it in memory).
@@ -43,17 +41,6 @@ JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 def ontology_dir() -> Path:
     """The project's ontology folder (ontology/ next to graph/)."""
     return Path(__file__).resolve().parent.parent / "ontology"
-
-
-def read_catalog(folder: Path) -> dict[str, Path]:
-    """Map each import IRI of the Protégé catalog to its local file."""
-    path = folder / CATALOG_FILE
-    try:
-        root = ElementTree.parse(path).getroot()
-    except (OSError, ElementTree.ParseError) as error:
-        raise AdekgError(f"cannot read the XML catalog: {error}", file=str(path)) from error
-    return {entry.get("name"): (folder / entry.get("uri")).resolve()
-            for entry in root.iter(f"{CATALOG_NS}uri")}
 
 
 def parse_file(graph: rdflib.Graph, path: Path, syntax: str) -> None:

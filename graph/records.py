@@ -5,7 +5,6 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from .errors import AdekgError, RecordError, raise_all
@@ -113,6 +112,8 @@ def load_records(seeds_dir: Path, max_bytes: int = MAX_RECORD_BYTES) -> list[Rec
 
 def read_records(seeds_dir: Path, max_bytes: int = MAX_RECORD_BYTES) -> tuple[list[Record], list[AdekgError]]:
     """Load every record that can be loaded; return them and one error per problem of the others."""
+    import jsonschema  # here: `adekg` commands that only read MAX_RECORD_BYTES do not load it (~0.25 s)
+
     validator = jsonschema.Draft202012Validator(load_schema(seeds_dir))
     records, errors = [], []
     for path in record_files(seeds_dir):
@@ -175,6 +176,8 @@ def yaml_problem(error: yaml.YAMLError) -> str:
 
 def schema_problems(path: Path, data: dict, lines: dict, validator) -> list[RecordError]:
     """One RecordError per schema violation of a record, naming its place, in line order."""
+    import jsonschema.exceptions
+
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: lines.get(tuple(e.absolute_path), 0)):
         # best_match descends into anyOf/oneOf to the branch that explains the failure best.

@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-import rdflib
 from pyoxigraph import NamedNode
 
 BASE = "https://w3id.org/adekg/"
@@ -101,6 +100,8 @@ def resolve_kind(name: str) -> str | None:
 
 def record_terms(ontology: rdflib.Graph, kind: str) -> list[Term]:
     """Every term of one kind a record may use, read from the ontology and its imports, by key."""
+    import rdflib  # here: the commands that only need the namespaces above do not load rdflib
+
     if kind in KEY_KINDS:
         namespace, node_type, prefix = KEY_KINDS[kind][0], rdflib.OWL.NamedIndividual, ""
     else:
@@ -117,5 +118,7 @@ def record_terms(ontology: rdflib.Graph, kind: str) -> list[Term]:
 
 def label_of(ontology: rdflib.Graph, node: rdflib.URIRef) -> str:
     """The English (or else any) rdfs:label of a node, or '' when it has none."""
+    import rdflib
+
     labels = sorted(ontology.objects(node, rdflib.RDFS.label), key=lambda label: (label.language not in ("en", None), label))
     return str(labels[0]) if labels else ""

@@ -6,13 +6,14 @@ import json
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterator
-
-import rdflib
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import RecordError, raise_all
 from .records import Record, items
 from .terms import record_terms
+
+if TYPE_CHECKING:
+    import rdflib
 
 # Fields whose value is a UCUM code; `unit_as_written` stays free text.
 UCUM_FIELDS = ("unit",)

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyshacl
-import rdflib
-from rdflib.namespace import SH
+from typing import TYPE_CHECKING
 
 from .errors import ValidationError, raise_all
+
+if TYPE_CHECKING:  # rdflib is loaded where it is used: a build whose SHACL results are cached does without it
+    import rdflib
 
 SHAPES_FILE = "shapes.ttl"
 
 
 def load_shapes(ontology_dir: Path) -> rdflib.Graph:
     """Read the SHACL shapes graph."""
+    import rdflib
+
     path = ontology_dir / SHAPES_FILE
     if not path.is_file():
         raise ValidationError("SHACL shapes file not found", file=str(path))
@@ -26,6 +29,8 @@ def class_memberships(ontology: rdflib.Graph) -> rdflib.Graph:
     Mixing in only these (a quarter of the ontology) halves the validation's CPU time: pyshacl copies every
     statement it is given, and the OWL axioms' blank-node lists cost most. No shape targets an ontology term.
     """
+    import rdflib
+
     memberships = rdflib.Graph()
     for predicate in (rdflib.RDF.type, rdflib.RDFS.subClassOf):
         for subject, value in ontology.subject_objects(predicate):
@@ -36,9 +41,19 @@ def class_memberships(ontology: rdflib.Graph) -> rdflib.Graph:
 
 def shape_results(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[tuple[rdflib.term.Node, str]]:
     """(focus node, readable line) for each SHACL violation of the data (empty when it conforms)."""
+    return membership_shape_results(data, class_memberships(ontology), shapes)
+
+
+def membership_shape_results(data: rdflib.Graph, memberships: rdflib.Graph,
+                             shapes: rdflib.Graph) -> list[tuple[rdflib.term.Node, str]]:
+    """(focus node, readable line) for each SHACL violation of the data, given the ontology's class memberships."""
+    import pyshacl  # here, not at the top: a build whose validation is cached never pays its ~0.5 s import
+    import rdflib
+    from rdflib.namespace import SH
+
     # The ontology's class memberships are mixed into (a copy of) the data so sh:class sees the types of drug, test and
     # mechanism individuals.
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=class_memberships(ontology),
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=memberships,
                                            inference="none", allow_warnings=True)
     if conforms:
         return []
@@ -71,13 +86,12 @@ def shape_problems(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Gr
     return [ValidationError(f"SHACL violation: {line}", file=name) for line in shape_violations(data, ontology, shapes)]
 
 
-def owned_shape_problems(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph,
-                         owners: dict[str, list[str]], fallback: str) -> list[ValidationError]:
-    """Validate several records' graphs in one run; each violation names the records its focus node belongs to.
+def owned_shape_problems(results: list[tuple[str, str]], owners: dict[str, list[str]],
+                         fallback: str) -> list[ValidationError]:
+    """One ValidationError per (focus IRI, line) SHACL result of several records' graphs, naming its records.
 
     owners maps a node's IRI to the record names whose graphs describe it; a node no record describes (an
     ontology individual) is reported against `fallback`.
     """
     return [ValidationError(f"SHACL violation: {line}", file=name)
-            for focus, line in shape_results(data, ontology, shapes)
-            for name in owners.get(str(focus), [fallback])]
+            for focus, line in results for name in owners.get(focus, [fallback])]

@@ -6,20 +6,26 @@ request in time and memory; in-process (tests, Flask's client) it runs unguarded
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from pyoxigraph import Store
-
-from .generation import open_reader
-from . import linked_data, ui
-from .jsonld import context_url, jsonld_blueprint, load_context, prefixes
-from .results import prepare
-from .sparql import build_id, limits_from, new_cache, settings_from, sparql_blueprint
+if TYPE_CHECKING:
+    from flask import Flask
+    from pyoxigraph import Store
 
 
 def create_app(store: Store | None = None, store_path: str | Path | None = None,
                config: dict | None = None) -> Flask:
     """Create the Flask app serving one store, given as an open Store or a store path (its current generation)."""
+    # Imported here, not at the top: the front of `adekg serve` (server/front.py, in this package) never builds an
+    # app, and loading Flask, rdflib's SPARQL parser and the rest cost it ~0.7 s of CPU at each start.
+    from flask import Flask
+
+    from . import linked_data, ui
+    from .generation import open_reader
+    from .jsonld import context_url, jsonld_blueprint, load_context, prefixes
+    from .results import prepare
+    from .sparql import build_id, limits_from, new_cache, settings_from, sparql_blueprint
+
     reader = None
     if store is None:
         if store_path is None:

@@ -19,7 +19,6 @@ import traceback
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-from .fast_path import fast_answer
 
 FRAME = struct.Struct("!Q")
 CONFIG_VARIABLE = "ADEKG_WORKER_CONFIG"  # set by the pool before its fork server starts, so the app is built there
@@ -40,6 +39,7 @@ def template_app():
 
     from . import create_app
     app = create_app(store=Store(), config=json.loads(config))
+    from . import fast_path  # noqa: F401 - loaded once here, not in each forked worker
     from .remote import is_remote
     if os.environ.get(STORE_VARIABLE) and not is_remote(os.environ[STORE_VARIABLE]):  # an external store has its own
         share_union(app.extensions["adekg_limits"].union, os.environ[STORE_VARIABLE])
@@ -161,6 +161,8 @@ def wsgi_environ(request: dict) -> dict:
 
 def respond(app, request: dict, spool_dir: str, inline_limit: int) -> tuple:
     """(status code, headers, body bytes or None, body file path or None) of one request through the app."""
+    from .fast_path import fast_answer  # imported by the fork server's template_app; the front does without it
+
     fast = fast_answer(app, request)
     if fast is not None:
         code, headers, result = fast

@@ -102,13 +102,14 @@ def built_store(tmp_path_factory, reasoner_cache, hermit_terminology) -> Path:
 
 
 @pytest.fixture(scope="session")
-def plain_store(tmp_path_factory) -> Path:
+def plain_store(tmp_path_factory, reasoner_cache) -> Path:
     """The project's seeds built without reasoning, once per test run; read-only (copy it with store_copy to change it).
 
     For tests whose subject (serving, documents, exports, imports) does not depend on the inferences.
     """
     return once_per_run(tmp_path_factory, "plain",
-                        lambda folder: build(folder / "store", SEEDS, ONTOLOGY, Progress(0), reasoning=False)) / "store"
+                        lambda folder: build(folder / "store", SEEDS, ONTOLOGY, Progress(0), reasoning=False,
+                                             reasoner_cache=reasoner_cache)) / "store"
 
 
 @pytest.fixture(scope="session")

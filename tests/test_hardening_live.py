@@ -199,12 +199,12 @@ def ages(base: str) -> list[str]:
     return [row["age"]["value"] for row in json.loads(body)["results"]["bindings"]]
 
 
-def test_a_rebuild_is_picked_up_without_a_restart(plain_store, seeds_copy, tmp_path):
+def test_a_rebuild_is_picked_up_without_a_restart(plain_store, seeds_copy, tmp_path, reasoner_cache):
     store = store_copy(plain_store, tmp_path / "store")  # built from the seeds, as seeds_copy still is
     with live_server(store, "--workers", "2") as (base, process):
         before = ages(base)
         edit_record(seeds_copy, "000", lambda record: record["patient"].update(age_years=33))
-        build(store, seeds_copy, ONTOLOGY, Progress(0), reasoning=False)
+        build(store, seeds_copy, ONTOLOGY, Progress(0), reasoning=False, reasoner_cache=reasoner_cache)
         deadline = time.monotonic() + 10
         while (now := ages(base)) == before and time.monotonic() < deadline:
             time.sleep(0.3)
@@ -212,7 +212,7 @@ def test_a_rebuild_is_picked_up_without_a_restart(plain_store, seeds_copy, tmp_p
         assert process.poll() is None   # the same server process answers
 
 
-def test_a_generation_held_by_a_busy_worker_survives_rebuilds(plain_store, seeds_copy, tmp_path):
+def test_a_generation_held_by_a_busy_worker_survives_rebuilds(plain_store, seeds_copy, tmp_path, reasoner_cache):
     store = store_copy(plain_store, tmp_path / "store")  # built from the seeds, as seeds_copy still is
     with live_server(store, "--workers", "1", "--timeout", "120") as (base, _):
         held = (store / "current").resolve()
@@ -226,6 +226,6 @@ def test_a_generation_held_by_a_busy_worker_survives_rebuilds(plain_store, seeds
         time.sleep(1)
         for age in (34, 35):
             edit_record(seeds_copy, "000", lambda record, age=age: record["patient"].update(age_years=age))
-            build(store, seeds_copy, ONTOLOGY, Progress(0), reasoning=False)
+            build(store, seeds_copy, ONTOLOGY, Progress(0), reasoning=False, reasoner_cache=reasoner_cache)
         assert held.is_dir() and (store / "current").resolve() != held
         assert "35" in ages(base)

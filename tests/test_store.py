@@ -48,8 +48,9 @@ for line in sys.stdin:
 
 
 def quick_build(store_path: Path) -> None:
-    """Build the seeds without reasoning, in this process."""
-    build(store_path, SEEDS, ONTOLOGY, Progress(0), reasoning=False)
+    """Build the seeds without reasoning, in this process (with the suite's cache, set by conftest)."""
+    build(store_path, SEEDS, ONTOLOGY, Progress(0), reasoning=False,
+          reasoner_cache=Path(os.environ["ADEKG_REASONER_CACHE"]))
 
 
 def generations(store_path: Path) -> set[str]:
