@@ -16,7 +16,6 @@ from .faers_import import import_faers
 from .faers_synth import ontology_drug_keys, synthesize
 from .rdf_load import load_into_store
 from .signals import update_signals
-from .signals_tally import folder_of
 from .records import MAX_RECORD_BYTES
 from .remote_store import Endpoint, RemoteQueries, endpoint_from, is_remote
 from .store import EXPORT_FORMATS, export, open_store, write_results
@@ -356,6 +355,7 @@ def run_synth_faers(args, progress) -> int:
 
 def run_import_faers(args, progress) -> int:
     """adekg import-faers."""
+    from .signals_tally import folder_of
     started = time.perf_counter()
     report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals,
                           args.tallies or folder_of(args.store, default_cache()))
@@ -367,6 +367,7 @@ def run_import_faers(args, progress) -> int:
 
 def run_signals(args, progress) -> int:
     """adekg signals."""
+    from .signals_tally import folder_of
     started = time.perf_counter()
     table = update_signals(args.store, tallies=args.tallies or folder_of(args.store, default_cache()))
     progress.stage("signals", f"{len(table)} drug/class-reaction pairs stored, {int(table['signal'].sum()) if len(table) else 0} "
