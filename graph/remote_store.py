@@ -209,16 +209,10 @@ def replace_graphs(endpoint: Endpoint, graphs: dict[str, list], dropped: Iterabl
 
 def discard_staging(endpoint: Endpoint, graphs: Iterable[str]) -> None:
     """Drop staging graphs after a failure (best effort: the failure being reported matters more)."""
-    drops = " ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in graphs) or "DROP SILENT GRAPH <urn:none>"
-    # Virtuoso drops a graph in one transaction, which it refuses for millions of triples (SR325, SR171): then
-    # without a transaction log (its `sql:log-enable 3` pragma; other stores refuse it, harmlessly): a staging
-    # graph is nobody's data, so a drop that stops half-way loses nothing.
-    for text in (drops, f"DEFINE sql:log-enable 3\n{drops}"):
-        try:
-            update(endpoint, text)
-            return
-        except StoreError:
-            continue
+    try:
+        update(endpoint, " ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in graphs) or "DROP SILENT GRAPH <urn:none>")
+    except StoreError:
+        pass
 
 
 def quads_by_graph(quads: Iterable[Quad]) -> dict[str, list]:
