@@ -221,16 +221,31 @@ def latencies(urls: dict[str, str], rounds: int) -> dict[str, dict]:
     return figures
 
 
-def virtuoso_run(size: int, extract: Path, work: Path, rounds: int) -> dict:
-    """Build the seeds and import the extract into a fresh Virtuoso on 127.0.0.1 (as tests/test_virtuoso.py starts
-    it); time both, and the queries asked of Virtuoso directly and through `adekg serve --store URL`."""
+def virtuoso_memory(pid: int) -> dict:
+    """Virtuoso's resident memory now and at its peak (MiB), from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {name: int(fields[key].split()[0]) // 1024 for name, key in (("rss", "VmRSS"), ("peak", "VmHWM"))}
+
+
+def virtuoso_run(size: int, extract: Path, work: Path, rounds: int, buffers: int) -> dict:
+    """Build the seeds, import the extract (--no-signals), then `adekg signals`, into a fresh Virtuoso on 127.0.0.1 (as
+    tests/test_virtuoso.py starts it, with `buffers` 8 KiB pages of cache); time each, with the client's peak RSS,
+    Virtuoso's resident memory and database size; then the queries asked of Virtuoso directly and through
+    `adekg serve --store URL`."""
     from tests.test_virtuoso import GRANTS, INI, ISQL, VIRTUOSO, free_port
     sys.path.insert(0, str(HERE))
     from http_bench import request, stop
     folder = work / f"virtuoso-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     sql_port, http_port = free_port(), free_port()
-    (folder / "virtuoso.ini").write_text(INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
+    ini = INI.format(folder=folder, sql_port=sql_port, http_port=http_port)
+    ini = ini.replace("NumberOfBuffers = 20000", f"NumberOfBuffers = {buffers}").replace(
+        "MaxDirtyBuffers = 15000", f"MaxDirtyBuffers = {buffers * 3 // 4}\n"
+        # the swap MOVEs a whole quarter graph in one transaction; Virtuoso's default limit of its log (50 MB) stops
+        # it near 3 x 10^5 triples ("SR325: Transaction aborted because it's log after image size went above the limit")
+        "TransactionAfterImageLimit = 2000000000")
+    (folder / "virtuoso.ini").write_text(ini)
     process = subprocess.Popen([VIRTUOSO, "-f", "-c", str(folder / "virtuoso.ini")], cwd=folder, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http_port}/sparql"
@@ -243,8 +258,18 @@ def virtuoso_run(size: int, extract: Path, work: Path, rounds: int) -> dict:
                 time.sleep(0.3)
         subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", f"exec={GRANTS}"], check=True, capture_output=True,
                        timeout=60)
-        figures = {"v_build_s": adekg("build", "--store", url)[0]}
-        figures["v_import_s"], figures["v_import_peak_mib"] = adekg("import-faers", str(extract), "--store", url)
+        figures = {"v_buffers": buffers, "v_build_s": adekg("build", "--store", url)[0]}
+        tallies, cpu = work / f"virtuoso-tallies-{size}", {}
+        load_start = os.getloadavg()[0]
+        figures["v_import_s"], figures["v_import_peak_mib"] = adekg("import-faers", str(extract), "--store", url,
+                                                                   "--no-signals", "--tallies", str(tallies), cpu=cpu)
+        figures["v_import_cpu_s"], figures["v_load_import"] = cpu["s"], (load_start, os.getloadavg()[0])
+        figures["v_server_after_import_mib"] = virtuoso_memory(process.pid)
+        figures["v_signals_s"], figures["v_signals_peak_mib"] = adekg("signals", "--store", url, "--tallies", str(tallies))
+        figures["v_server_after_signals_mib"] = virtuoso_memory(process.pid)
+        subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", "exec=checkpoint;"], check=True,
+                       capture_output=True, timeout=600)
+        figures["v_store_mib"] = sum(path.stat().st_size for path in folder.glob("virtuoso*.db")) / 2**20
         server, served = serve(url)
         try:  # Virtuoso's own endpoint and `adekg serve` in front of it, in alternating rounds
             both = latencies({"direct": url, "served": served}, rounds)
@@ -353,7 +378,9 @@ def run(size: int, base: Path, work: Path, args: argparse.Namespace) -> dict:
         save_figures(kept, figures)
         print(f"   {size} {stage}: " + json.dumps({k: v for k, v in figures.items() if k != "seeds"}), flush=True)
     if args.virtuoso:
-        figures.update(virtuoso_run(size, extract, work, args.rounds))
+        synthesize(size, extract, figures)
+        figures.update(virtuoso_run(size, extract, work, args.rounds, args.virtuoso_buffers))
+        print(f"   {size} virtuoso: " + json.dumps({k: v for k, v in figures.items() if k.startswith("v_")}), flush=True)
     return figures
 
 
@@ -391,6 +418,8 @@ def main() -> None:
                              "(figures-N.json) are not run again, and a complete synthetic extract is reused")
     parser.add_argument("--virtuoso", action="store_true",
                         help="also build and import each size into a Virtuoso started on 127.0.0.1 (needs virtuoso-t)")
+    parser.add_argument("--virtuoso-buffers", type=int, default=20000,
+                        help="Virtuoso's NumberOfBuffers (8 KiB pages; the tests' 20000 by default, ~170000 for 2 GiB)")
     parser.add_argument("--signal-floor", nargs=2, type=Path, metavar=("EXTRACT", "LOOKUP"), help=argparse.SUPPRESS)
     parser.add_argument("--bulk-floor", nargs=3, type=Path, metavar=("SEEDS", "EXTRACT", "SCRATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()

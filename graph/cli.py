@@ -175,7 +175,12 @@ def parser() -> argparse.ArgumentParser:
     faers.add_argument("--max-bad-fraction", type=float, default=0.01,
                        help="refuse the extract if more than this fraction of rows is malformed (default 0.01)")
     faers.add_argument("--no-signals", action="store_true", help="do not recompute the signals")
-    with_store(command("signals", "recompute the disproportionality signals over the imported reports"))
+    signals = with_store(command("signals", "recompute the disproportionality signals over the imported reports"))
+    for tallied in (faers, signals):
+        tallied.add_argument("--tallies", type=Path, default=os.environ.get("ADEKG_TALLIES") or None,
+                             help="folder keeping each import's report counts for the signals (env ADEKG_TALLIES; "
+                                  "default <store>/faers-tallies, or for an external store "
+                                  "~/.cache/adekg/faers-tallies/<hash of its URL>)")
     with_store(command("optimize", "compact the store (a new generation), e.g. after `adekg signals`"))
     load = with_store(command("load", "bulk-load RDF files into a named graph, with provenance"))
     load.add_argument("files", type=Path, nargs="+")
@@ -354,8 +359,10 @@ def run_synth_faers(args, progress) -> int:
 def run_import_faers(args, progress) -> int:
     """adekg import-faers."""
     from .faers_import import import_faers
+    from .signals_tally import folder_of
     started = time.perf_counter()
-    report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals)
+    report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals,
+                          args.tallies or folder_of(args.store, default_cache()))
     for line in report.lines() if progress.level else []:
         print(line, file=sys.stderr)
     progress.stage("import", f"{report.triples} triples into graph faers/{report.quarter} at {args.store}", started)
@@ -365,8 +372,9 @@ def run_import_faers(args, progress) -> int:
 def run_signals(args, progress) -> int:
     """adekg signals."""
     from .signals import update_signals
+    from .signals_tally import folder_of
     started = time.perf_counter()
-    table = update_signals(args.store)
+    table = update_signals(args.store, tallies=args.tallies or folder_of(args.store, default_cache()))
     progress.stage("signals", f"{len(table)} drug/class-reaction pairs stored, {int(table['signal'].sum()) if len(table) else 0} "
                    "flagged", started)
     return 0

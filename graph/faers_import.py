@@ -170,14 +170,17 @@ def import_extract(store: Store, extract: Extract, ontology_dir: Path,
 
 
 def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fraction: float = MAX_BAD_FRACTION,
-                 signals: bool = True) -> ImportReport:
+                 signals: bool = True, tallies: Path | None = None) -> ImportReport:
     """Import one quarterly extract into a new generation of the store (and recompute the signals); publish it."""
+    from .remote_store import import_faers as import_into_external_store, is_remote
     from .signals import replace_signals
     from .signals_tally import folder_of, save
     from .store import derive_generation
 
     extract = find_extract(folder)
-    tallies = folder_of(store_path)
+    tallies = tallies or folder_of(store_path)
+    if is_remote(store_path):  # streamed into staging graphs of the external store, no local copy of it
+        return import_into_external_store(store_path, extract, ontology_dir, max_bad_fraction, signals, tallies)
 
     def change(store: Store) -> ImportReport:
         report = import_extract(store, extract, ontology_dir, max_bad_fraction)

@@ -3,7 +3,9 @@
 The build, `load`, `import-faers` and `signals` compute what they write exactly as for the embedded store, then
 put each named graph they changed into a staging graph (Graph Store Protocol, or SPARQL Update where the store has
 no GSP endpoint) and swap the staged graphs in with one Update request of MOVE operations: a failure before the
-swap drops the staging graphs and leaves the store as it was (docs/external-store.md).
+swap drops the staging graphs and leaves the store as it was (docs/external-store.md). `import-faers` and
+`signals` stream their triples into the staging graphs chunk by chunk and read only what they need from the store
+(StreamedWrites), so their memory stays bounded by a chunk; the others change a local copy of the store (derive).
 """
 from __future__ import annotations
 
@@ -322,6 +324,91 @@ class RemoteQueries:
         """The store's non-empty named graphs."""
         return (NamedNode(graph) for graph in named_graphs(self.endpoint))
 
+    def quads_for_pattern(self, subject, predicate, object_, graph_name=None) -> Iterator[Quad]:
+        """The quads with one predicate, in any named graph (the one pattern the signals read when no tally holds)."""
+        if predicate is None or (subject, object_, graph_name) != (None, None, None):
+            raise StoreError("an external store is read by predicate only")
+        where = f"GRAPH ?g {{ ?s <{predicate.value}> ?o }}"
+        expected = int(next(iter(select(self.endpoint, f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")))["n"].value)
+        rows = list(select(self.endpoint, f"SELECT ?s ?o ?g WHERE {{ {where} }}"))
+        if len(rows) != expected:  # e.g. Virtuoso's ResultSetMaxRows (10,000 by default) cuts results silently
+            raise StoreError(f"the external store answered {len(rows)} of {expected} rows: raise its result limit "
+                             "(Virtuoso: [SPARQL] ResultSetMaxRows)", file=self.endpoint.query)
+        return (Quad(row["s"], predicate, row["o"], row["g"]) for row in rows)
+
+
+def post_ntriples(endpoint: Endpoint, graph: str, data: bytes) -> None:
+    """Add N-Triples (one triple a line, no blank nodes across calls) to a named graph: GSP POST, else INSERT DATA."""
+    if endpoint.gsp:
+        url = f"{endpoint.gsp}?{urllib.parse.urlencode({'graph': graph, 'graph-uri': graph})}"
+        request(endpoint, "POST", url, data, {"Content-Type": "application/n-triples"})
+        return
+    lines = data.splitlines(keepends=True)
+    for start in range(0, len(lines), UPDATE_CHUNK_TRIPLES):
+        piece = b"".join(lines[start:start + UPDATE_CHUNK_TRIPLES]).decode("utf-8")
+        update(endpoint, f"INSERT DATA {{ GRAPH <{graph}> {{\n{piece}}} }}")
+
+
+class StreamedWrites(RemoteQueries):
+    """A store-like writer for an external store: reads go to the store, writes stream into staging graphs.
+
+    It offers what graph/faers_import.py and graph/signals.py call on a writable store (query, named_graphs,
+    remove_graph, bulk_load, bulk_extend), so the embedded code runs on it unchanged. Each bulk_load is sent at
+    once (memory: one chunk); nothing is visible until `commit` swaps the staging graphs in with one Update
+    (a graph removed first is replaced, MOVE; another is added to, ADD). Reads do not see the staged writes.
+    """
+
+    def __init__(self, endpoint: Endpoint):
+        super().__init__(endpoint)
+        self.token, self.staged, self.removed = secrets.token_hex(4), {}, set()
+
+    def staging(self, graph: str) -> str:
+        """The staging graph of one target graph (created on first use)."""
+        return self.staged.setdefault(graph, f"{STAGING}{self.token}:{graph}")
+
+    def remove_graph(self, graph: NamedNode) -> None:
+        """Replace the graph at commit (with what was staged for it, or by nothing)."""
+        self.removed.add(graph.value)
+
+    def bulk_load(self, data: bytes, rdf_format: RdfFormat, to_graph: NamedNode | None = None, **_options) -> None:
+        """Send an N-Triples document into the staging graph of `to_graph`."""
+        if rdf_format != RdfFormat.N_TRIPLES or not isinstance(to_graph, NamedNode):
+            raise StoreError("a streamed write to an external store takes N-Triples into a named graph")
+        post_ntriples(self.endpoint, self.staging(to_graph.value), data)
+
+    def bulk_extend(self, quads: Iterable[Quad]) -> None:
+        """Send quads into the staging graphs of their graphs (a graph with blank nodes in one request)."""
+        for graph, triples in quads_by_graph(quads).items():
+            for piece in chunks(triples, UPDATE_CHUNK_TRIPLES if not self.endpoint.gsp else CHUNK_TRIPLES):
+                post_ntriples(self.endpoint, self.staging(graph), serialize(piece, format=RdfFormat.N_TRIPLES) or b"")
+
+    def commit(self) -> None:
+        """Swap the staged graphs in with one Update request (a failure before it leaves the store as it was)."""
+        operations = [f"DROP SILENT GRAPH <{graph}>" for graph in sorted(self.removed - set(self.staged))]
+        for graph, staging in self.staged.items():
+            operations += ([f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>"] if graph in self.removed else
+                           [f"ADD SILENT GRAPH <{staging}> TO GRAPH <{graph}>", f"DROP SILENT GRAPH <{staging}>"])
+        if operations:
+            update(self.endpoint, " ;\n".join(operations))
+        self.staged, self.removed = {}, set()
+
+    def discard(self) -> None:
+        """Drop what was staged (after a failure)."""
+        discard_staging(self.endpoint, self.staged.values())
+        self.staged, self.removed = {}, set()
+
+
+def streamed(endpoint: Endpoint, change: Callable[[StreamedWrites], T]) -> T:
+    """Run `change` on a StreamedWrites of the store and commit it; a change that raises leaves the store as it was."""
+    writes = StreamedWrites(endpoint)
+    try:
+        result = change(writes)
+        writes.commit()
+    except BaseException:
+        writes.discard()
+        raise
+    return result
+
 
 def query_form(query: str) -> str:
     """SELECT, ASK or CONSTRUCT (DESCRIBE included), read by Oxigraph's parser (on an empty store: nothing to evaluate)."""
@@ -343,7 +430,7 @@ def write_build(endpoint: Endpoint, quads: list[Quad], documents: list, owned: C
     `owned(graph)` tells the build's graphs (those it no longer writes are dropped); `carried(subject)` the
     graph:build statements of imports, loads and signals, which the new graph:build keeps, as the embedded store does.
     """
-    from .signals import SIGNALS_GRAPH, link_quads
+    from .signals import SIGNALS_GRAPH
     from .terms import BUILD_GRAPH
 
     scratch = Store()
@@ -361,10 +448,58 @@ def write_build(endpoint: Endpoint, quads: list[Quad], documents: list, owned: C
         graphs.setdefault(BUILD_GRAPH, []).extend(t for t in kept if carried(t.subject.value))
     replace_graphs(endpoint, graphs, [graph for graph in existing if owned(graph) and not graph.startswith(STAGING)])
     if SIGNALS_GRAPH in existing:  # link the new class-level risks to the signals the store keeps
-        update(endpoint, f"DELETE WHERE {{ GRAPH <{SIGNALS_GRAPH}> {{ ?risk "
-                         "<https://w3id.org/adekg/ontology/hasDisproportionalitySignal> ?signal } }")
-        links = link_quads(RemoteQueries(endpoint))
-        if links:
-            data = serialize((quad.triple for quad in links), format=RdfFormat.N_TRIPLES).decode("utf-8")
-            update(endpoint, f"INSERT DATA {{ GRAPH <{SIGNALS_GRAPH}> {{\n{data}}} }}")
+        relink_signals(endpoint)
     return sum(len(triples) for triples in graphs.values())
+
+
+def relink_signals(endpoint: Endpoint) -> None:
+    """Link the class-level risks in the store to the signals it holds anew (a small Update after the swap)."""
+    from .signals import SIGNALS_GRAPH, link_quads
+
+    update(endpoint, f"DELETE WHERE {{ GRAPH <{SIGNALS_GRAPH}> {{ ?risk "
+                     "<https://w3id.org/adekg/ontology/hasDisproportionalitySignal> ?signal } }")
+    links = link_quads(RemoteQueries(endpoint))
+    if links:
+        data = serialize((quad.triple for quad in links), format=RdfFormat.N_TRIPLES).decode("utf-8")
+        update(endpoint, f"INSERT DATA {{ GRAPH <{SIGNALS_GRAPH}> {{\n{data}}} }}")
+
+
+def replace_signals(endpoint: Endpoint, thresholds=None, folder: Path | None = None, fresh: Iterable = ()):
+    """Recompute the signals graph of an external store (streamed into a staging graph, swapped in), then relink.
+
+    The same computation as the embedded store's (graph/signals.py compute_signals, on the imports' tallies where
+    they hold, else on the reports read back from the store by predicate); return the statistics table.
+    """
+    from .faers_import import ntriples_chunks
+    from .signals import SIGNALS_GRAPH, Thresholds, compute_signals
+
+    def change(writes: StreamedWrites):
+        triples, provenance, table = compute_signals(writes, thresholds or Thresholds(), folder, fresh)
+        writes.remove_graph(NamedNode(SIGNALS_GRAPH))
+        for chunk, _ in ntriples_chunks(triples):
+            writes.bulk_load(chunk, RdfFormat.N_TRIPLES, to_graph=NamedNode(SIGNALS_GRAPH))
+        writes.bulk_extend(provenance)
+        return table
+
+    table = streamed(endpoint, change)
+    relink_signals(endpoint)
+    return table
+
+
+def import_faers(endpoint: Endpoint, extract, ontology_dir: Path, max_bad_fraction: float, signals: bool,
+                 tallies: Path | None):
+    """Import one FAERS extract into an external store, streamed; then its signals (in a second swap); the report.
+
+    graph/faers_import.py's import_extract runs on a StreamedWrites: it reads the drug names and classes by query
+    and sends the quarter graph chunk by chunk (and its provenance) into staging graphs; one Update then moves the
+    quarter graph into place and adds the provenance to graph:build, so the quarter is whole or not there.
+    """
+    from .faers_import import import_extract
+    from .signals_tally import save
+
+    report = streamed(endpoint, lambda writes: import_extract(writes, extract, ontology_dir, max_bad_fraction))
+    if tallies is not None:  # kept once the quarter graph is in the store; named by the import that counted it
+        save(tallies, report.tally)
+    if signals:
+        replace_signals(endpoint, folder=tallies, fresh=[report.tally])
+    return report

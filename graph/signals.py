@@ -298,13 +298,16 @@ def replace_signals(store: Store, thresholds: Thresholds = Thresholds(), folder:
     return table
 
 
-def update_signals(store_path: Path, thresholds: Thresholds = Thresholds()):
+def update_signals(store_path: Path, thresholds: Thresholds = Thresholds(), tallies: Path | None = None):
     """Recompute the signals graph in a new generation of the store; return the statistics table.
 
     The new generation is not compacted: that would rewrite the whole store (minutes at 10^6 reports, several
     times the statistics). Until `adekg optimize` (or the next import) compacts it, every read also visits the
     files the signals were loaded as (docs/faers.md, "Signals and the speed of queries").
     """
+    from .remote_store import is_remote, replace_signals as replace_remote_signals
     from .store import derive_generation
-    folder = folder_of(store_path)
+    folder = tallies or folder_of(store_path)
+    if is_remote(store_path):  # streamed into the external store, read by queries (docs/external-store.md)
+        return replace_remote_signals(store_path, thresholds, folder)
     return derive_generation(store_path, lambda store: replace_signals(store, thresholds, folder), compact=False)

@@ -5,7 +5,8 @@ several per report), far more than the statistics; the import already holds ever
 and reactions, so it counts them there. What is kept is bounded by drugs x reactions, not by reports: the
 counts per drug or drug class, per reaction and per pair, the total, and the drug classes the class counts used.
 
-A tally is stored as JSON in <store>/faers-tallies/, named by the import activity that wrote the quarter graph,
+A tally is stored as JSON in <store>/faers-tallies/ (for an external store, in a local folder named by its URL,
+~/.cache/adekg/faers-tallies/<hash> by default: see folder_of), named by the import activity that wrote the quarter graph,
 so a tally is used only for the very graph it was counted from (graph/signals.py checks the activity, the
 drug classes, and that no case is in two quarters, and reads the store otherwise).
 """
@@ -109,10 +110,13 @@ class ReportTally:
         return counts
 
 
-def folder_of(store_path) -> Path | None:
-    """Where an embedded store keeps its tallies (an external store keeps none: its signals read the store)."""
+def folder_of(store_path, cache: Path | None = None) -> Path | None:
+    """Where a store's tallies are kept: <store>/faers-tallies; for an external store (a URL), a folder named by
+    its URL under `cache` (none without one: its signals then count the reports the store holds)."""
     from .remote_store import is_remote
-    return None if is_remote(store_path) else Path(store_path) / FOLDER
+    if not is_remote(store_path):
+        return Path(store_path) / FOLDER
+    return None if cache is None else cache / FOLDER / hashlib.sha256(str(store_path).encode()).hexdigest()[:16]
 
 
 def file_of(folder: Path, activity: str) -> Path:

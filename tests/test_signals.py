@@ -173,3 +173,11 @@ def test_a_kept_tally_reads_back_whole_and_only_for_its_import(synthetic, tmp_pa
                                           tally.reaction_types))
     *_, from_other = compute_signals(store, folder=tmp_path / "other")
     assert not from_other.equals(from_store)
+
+
+def test_an_external_store_keeps_its_tallies_in_a_local_folder_named_by_its_url(tmp_path):
+    from graph.signals_tally import folder_of
+    first, second = (folder_of(url, tmp_path) for url in ("http://127.0.0.1:1/sparql", "http://127.0.0.1:2/sparql"))
+    assert first.parent == second.parent == tmp_path / "faers-tallies" and first != second
+    assert folder_of("http://127.0.0.1:1/sparql") is None  # without a cache: the signals count the store's reports
+    assert folder_of(tmp_path / "store", tmp_path / "cache") == tmp_path / "store" / "faers-tallies"

@@ -29,7 +29,10 @@ from graph.faers_import import import_faers
 from graph.faers_synth import ontology_drug_keys, synthesize
 from graph.faers import ExtractError
 from graph.rdf_load import load_into_store
-from graph.remote_store import UPDATE_CHUNK_TRIPLES, ask, endpoint_from, graph_sizes, replace_graphs
+from graph import faers_import, remote_store, signals
+from graph.errors import StoreError
+from graph.remote_store import UPDATE_CHUNK_TRIPLES, ask, construct, endpoint_from, graph_sizes, replace_graphs
+from graph.signals import SIGNALS_GRAPH, update_signals
 from graph.store import open_store, run_query, shorten
 from graph.terms import PREFIXES
 
@@ -155,11 +158,24 @@ def extract(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def virtuoso_built(virtuoso, extract, reasoner_cache):
-    """The seeds built into Virtuoso (with reasoning), then the extract imported with its signals."""
+def virtuoso_built(virtuoso, extract, reasoner_cache, tmp_path_factory):
+    """The seeds built into Virtuoso (with reasoning), then the extract imported with its signals (its tally kept
+    in `virtuoso_tallies`), streamed: the import may not copy the store's graphs (a copy fails it)."""
     build(virtuoso, SEEDS, ONTOLOGY, Progress(0), reasoner_cache=reasoner_cache)
-    import_faers(virtuoso, extract, ONTOLOGY)
+
+    def copy_refused(*_args, **_kwargs):
+        raise AssertionError("a FAERS import copied the external store")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(remote_store, "snapshot", copy_refused)
+        import_faers(virtuoso, extract, ONTOLOGY, tallies=tmp_path_factory.getbasetemp() / "virtuoso-tallies")
     return virtuoso
+
+
+@pytest.fixture(scope="module")
+def virtuoso_tallies(virtuoso_built, tmp_path_factory) -> Path:
+    """Where the import into Virtuoso kept its tally."""
+    return tmp_path_factory.getbasetemp() / "virtuoso-tallies"
 
 
 @pytest.fixture(scope="module")
@@ -263,9 +279,77 @@ def test_the_served_endpoint_keeps_its_guards_before_the_store(served, virtuoso_
 
 def test_a_refused_import_leaves_the_store_as_it_was(virtuoso_built):
     before = graph_sizes(virtuoso_built)
-    with pytest.raises(ExtractError, match="rows are malformed"):  # the tiny extract has 4 malformed rows of 29
+    with pytest.raises(ExtractError, match="rows are malformed") as refused:  # the tiny extract: 4 malformed rows of 29
         import_faers(virtuoso_built, ROOT / "tests" / "faers" / "tiny", ONTOLOGY)
+    assert refused.value.file.endswith(".txt") and refused.value.place.startswith("line ")
     assert graph_sizes(virtuoso_built) == before  # no quarter graph, no signals change, no staging graph left
+
+
+def graph_terms(triples) -> set[tuple[str, str, str]]:
+    """Triples as the comparison sees them (numbers by value: Virtuoso writes 1.50 as 1.5)."""
+    return {(value(t.subject), value(t.predicate), value(t.object)) for t in triples}
+
+
+QUARTER = "https://w3id.org/adekg/graph/faers/2025Q1"
+
+
+def test_the_streamed_import_writes_the_quarter_graph_of_the_embedded_import(virtuoso_built, embedded_built):
+    embedded = open_store(embedded_built)
+    local = graph_terms(quad.triple for quad in embedded.quads_for_pattern(None, None, None, NamedNode(QUARTER)))
+    remote = graph_terms(construct(virtuoso_built, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{QUARTER}> {{ ?s ?p ?o }} }}"))
+    assert len(local) > 10_000 and remote == local
+
+
+SIGNAL_FIGURES = f"""SELECT ?signal ?a ?n ?prr ?ic ?flag WHERE {{ GRAPH <{SIGNALS_GRAPH}> {{
+  ?signal <https://w3id.org/adekg/ontology/reportsWithDrugAndEvent> ?a ;
+          <https://w3id.org/adekg/ontology/reportsTotal> ?n ; <https://w3id.org/adekg/ontology/prr> ?prr ;
+          <https://w3id.org/adekg/ontology/ic> ?ic ; <https://w3id.org/adekg/ontology/signalDetected> ?flag }} }}"""
+
+
+def signal_figures(results) -> set[tuple[str, ...]]:
+    """Each stored signal with its counts, PRR, IC and flag (booleans as true/false: Virtuoso may write 1/0)."""
+    return {tuple({"1": "true", "0": "false"}.get(value(row[name]), value(row[name]))
+                  for name in ("signal", "a", "n", "prr", "ic", "flag")) for row in results}
+
+
+def test_signals_in_virtuoso_equal_the_embedded_ones_from_the_tally_or_from_the_store(virtuoso_built, embedded_built,
+                                                                                       virtuoso_tallies, monkeypatch):
+    expected = signal_figures(open_store(embedded_built).query(SIGNAL_FIGURES))
+    assert len(expected) > 10
+    assert signal_figures(remote_store.select(virtuoso_built, SIGNAL_FIGURES)) == expected  # after the import
+    with monkeypatch.context() as patch:  # the import's tally, kept locally, holds: the reports are not read back
+        patch.setattr(signals, "latest_reports", lambda *_: pytest.fail("read the reports despite the tally"))
+        update_signals(virtuoso_built, tallies=virtuoso_tallies)
+    assert signal_figures(remote_store.select(virtuoso_built, SIGNAL_FIGURES)) == expected
+    reads = []
+    monkeypatch.setattr(signals, "latest_reports", lambda store: reads.append(1) or latest_reports(store))
+    update_signals(virtuoso_built)  # no tally: the reports are counted from the store, by predicate
+    assert reads and signal_figures(remote_store.select(virtuoso_built, SIGNAL_FIGURES)) == expected
+
+
+latest_reports = signals.latest_reports
+
+
+def test_a_failure_mid_upload_leaves_the_old_quarter_graph_and_no_staging_graph(virtuoso_built, extract, monkeypatch):
+    before = graph_sizes(virtuoso_built)
+    old = graph_terms(construct(virtuoso_built, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{QUARTER}> {{ ?s ?p ?o }} }}"))
+    post, sent = remote_store.post_ntriples, []
+
+    def post_then_fail(endpoint, graph, data):
+        sent.append(graph)
+        if len(sent) == 4:
+            raise StoreError("the connection was reset (simulated)")
+        post(endpoint, graph, data)
+
+    small = faers_import.ntriples_chunks
+    monkeypatch.setattr(faers_import, "ntriples_chunks", lambda triples: small(triples, 1_000))
+    monkeypatch.setattr(remote_store, "post_ntriples", post_then_fail)
+    with pytest.raises(StoreError, match="simulated"):
+        import_faers(virtuoso_built, extract, ONTOLOGY)
+    assert all(graph.startswith(remote_store.STAGING) for graph in sent)  # three chunks went into staging
+    assert graph_sizes(virtuoso_built) == before
+    assert graph_terms(construct(virtuoso_built,
+                                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{QUARTER}> {{ ?s ?p ?o }} }}")) == old
 
 
 def test_load_puts_a_file_into_its_graph_with_provenance(virtuoso_built, tmp_path):
