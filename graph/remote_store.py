@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from pyoxigraph import (BlankNode, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat,
                         Store, parse, parse_query_results, serialize)
 
-from .errors import StoreError
+from .errors import AdekgError, StoreError
 
 T = TypeVar("T")
 STAGING = "urn:adekg:staging:"
@@ -197,8 +197,8 @@ def replace_graphs(endpoint: Endpoint, graphs: dict[str, list], dropped: Iterabl
     try:
         for graph, staging in staged.items():
             put_graph(endpoint, staging, graphs[graph])
-    except BaseException:
-        discard_staging(endpoint, staged.values())
+    except BaseException as error:
+        discard_staging(endpoint, staged.values(), error)
         raise
     operations = [f"DROP SILENT GRAPH <{graph}>" for graph in dropped if graph not in graphs]
     operations += [f"MOVE SILENT GRAPH <{staged[graph]}> TO GRAPH <{graph}>" if graphs[graph]
@@ -207,12 +207,19 @@ def replace_graphs(endpoint: Endpoint, graphs: dict[str, list], dropped: Iterabl
         update(endpoint, " ;\n".join(operations))
 
 
-def discard_staging(endpoint: Endpoint, graphs: Iterable[str]) -> None:
-    """Drop staging graphs after a failure (best effort: the failure being reported matters more)."""
+def discard_staging(endpoint: Endpoint, graphs: Iterable[str], failure: BaseException | None = None) -> None:
+    """Drop staging graphs after a failure; if the store refuses, name them in `failure` so they can be dropped by hand.
+
+    The failure being reported matters more than the clean-up's own error, so that one is not raised.
+    """
+    graphs = list(graphs)
     try:
         update(endpoint, " ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in graphs) or "DROP SILENT GRAPH <urn:none>")
-    except StoreError:
-        pass
+    except StoreError as refusal:
+        if isinstance(failure, AdekgError) and graphs:
+            failure.problem += (f"; the store also refused to drop the staging graph(s) {', '.join(f'<{g}>' for g in graphs)}"
+                                f" ({refusal.problem}): drop them by hand (DROP SILENT GRAPH <...>)")
+            failure.args = (failure.one_line(),)
 
 
 def quads_by_graph(quads: Iterable[Quad]) -> dict[str, list]:
@@ -392,9 +399,9 @@ class StreamedWrites(RemoteQueries):
             update(self.endpoint, " ;\n".join(operations))
         self.staged, self.removed = {}, set()
 
-    def discard(self) -> None:
-        """Drop what was staged (after a failure)."""
-        discard_staging(self.endpoint, self.staged.values())
+    def discard(self, failure: BaseException | None = None) -> None:
+        """Drop what was staged (after `failure`, which names the staging graphs the store refused to drop)."""
+        discard_staging(self.endpoint, self.staged.values(), failure)
         self.staged, self.removed = {}, set()
 
 
@@ -404,8 +411,8 @@ def streamed(endpoint: Endpoint, change: Callable[[StreamedWrites], T]) -> T:
     try:
         result = change(writes)
         writes.commit()
-    except BaseException:
-        writes.discard()
+    except BaseException as error:
+        writes.discard(error)
         raise
     return result
 
