@@ -165,13 +165,18 @@ def chunks(triples: list, size: int = CHUNK_TRIPLES) -> Iterator[list]:
         yield triples[start:start + size]
 
 
+def gsp_url(endpoint: Endpoint, graph: str) -> str:
+    """The Graph Store Protocol URL of one named graph (`graph=` as the protocol says, `graph-uri=` as Virtuoso reads)."""
+    return f"{endpoint.gsp}?{urllib.parse.urlencode({'graph': graph, 'graph-uri': graph})}"
+
+
 def put_graph(endpoint: Endpoint, graph: str, triples: list) -> None:
     """Replace one named graph of the store with triples: GSP PUT then POSTs, else DROP + INSERT DATA."""
     for number, piece in enumerate(chunks(triples, CHUNK_TRIPLES if endpoint.gsp else UPDATE_CHUNK_TRIPLES)):
         data = serialize(piece, format=RdfFormat.N_TRIPLES) or b""
         if endpoint.gsp:
-            url = f"{endpoint.gsp}?{urllib.parse.urlencode({'graph': graph, 'graph-uri': graph})}"
-            request(endpoint, "PUT" if number == 0 else "POST", url, data, {"Content-Type": "application/n-triples"})
+            request(endpoint, "PUT" if number == 0 else "POST", gsp_url(endpoint, graph), data,
+                    {"Content-Type": "application/n-triples"})
         else:
             # (Virtuoso 7 refuses blank nodes in INSERT DATA, and over 10,000 lines of SQL in INSERT ... WHERE {}:
             # with Virtuoso, use its GSP endpoint, the default.)
@@ -347,8 +352,7 @@ class RemoteQueries:
 def post_ntriples(endpoint: Endpoint, graph: str, data: bytes) -> None:
     """Add N-Triples (one triple a line, no blank nodes across calls) to a named graph: GSP POST, else INSERT DATA."""
     if endpoint.gsp:
-        url = f"{endpoint.gsp}?{urllib.parse.urlencode({'graph': graph, 'graph-uri': graph})}"
-        request(endpoint, "POST", url, data, {"Content-Type": "application/n-triples"})
+        request(endpoint, "POST", gsp_url(endpoint, graph), data, {"Content-Type": "application/n-triples"})
         return
     lines = data.splitlines(keepends=True)
     for start in range(0, len(lines), UPDATE_CHUNK_TRIPLES):
