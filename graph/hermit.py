@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import importlib.metadata
 import importlib.util
-import json
 import os
 import re
 import signal
@@ -16,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from .content_cache import read_result, write_result
 from .errors import AdekgError
 from .terms import BASE
 
@@ -25,7 +25,8 @@ OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
 OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Bump when what is cached, or how it is derived from HermiT's output, changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: kept through graph/content_cache.py (its file holds {"result": ...})
+CACHE_KIND = "hermit"  # its files: hermit-<digest>.json in the reasoner cache folder
 # Classify the classes and realise the individuals; property hierarchies are not used.
 HERMIT_TASKS = ("-c", "-I")
 HERMIT_MAIN = "org.semanticweb.HermiT.cli.CommandLine"
@@ -93,37 +94,24 @@ def input_digest(ontology_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def cache_file(cache_dir: Path, digest: str) -> Path:
-    """Where the result for one input digest is kept."""
-    return cache_dir / f"hermit-{digest}.json"
-
-
-def read_cache(path: Path) -> Terminology | None:
+def read_cache(cache_dir: Path, digest: str) -> Terminology | None:
     """A cached result, or None when it is missing or unreadable (then HermiT runs again)."""
+    data = read_result(cache_dir, CACHE_KIND, digest)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
         realisations = tuple(Realisation(r["individual"], r["inferred_class"], tuple(r["asserted"]), r["axiom"])
                              for r in data["realisations"])
         return Terminology(data["consistent"], tuple(data["unsatisfiable"]), realisations, data["hermit_version"],
                            data["hermit_seconds"], data["message"],
                            tuple((sub, sup) for sub, sup in data["subsumptions"]), cached=True)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
-def write_cache(path: Path, result: Terminology) -> None:
-    """Store a result atomically, so a concurrent or interrupted build never reads half a file."""
+def write_cache(cache_dir: Path, digest: str, result: Terminology) -> None:
+    """Keep a result (atomically, as every cached build step: graph/content_cache.py)."""
     data = dataclasses.asdict(result)
     data.pop("cached")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
-                                         prefix=".tmp-", suffix=".json") as handle:
-            json.dump(data, handle, indent=1)
-        os.replace(handle.name, path)
-    except OSError:
-        # A read-only or full cache folder costs the next build a HermiT run, never this build.
-        return
+    write_result(cache_dir, CACHE_KIND, digest, data)
 
 
 def classify(ontology_dir: Path, cache_dir: Path | None = None,
@@ -131,12 +119,12 @@ def classify(ontology_dir: Path, cache_dir: Path | None = None,
     """HermiT's result over the ontology and its imports, from the cache when the inputs did not change."""
     digest = input_digest(ontology_dir)
     if cache_dir is not None:
-        cached = read_cache(cache_file(cache_dir, digest))
+        cached = read_cache(cache_dir, digest)
         if cached is not None:
             return cached
     result = run_terminology(ontology_dir, tick)
     if cache_dir is not None:
-        write_cache(cache_file(cache_dir, digest), result)
+        write_cache(cache_dir, digest, result)
     return result
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from graph.build import Progress
-from graph.hermit import cache_file, classify, input_digest
+from graph.content_cache import cache_path
+from graph.hermit import CACHE_KIND, classify, input_digest
 
 from .conftest import ONTOLOGY, ROOT
 
@@ -79,7 +80,7 @@ def test_a_changed_ontology_misses_the_cache_and_starts_java(reasoner_cache, tmp
     result = build_with_path(tmp_path / "store", reasoner_cache, path_dir, ontology)
     assert (path_dir / "started").exists()
     assert result.returncode == 1 and "HermiT failed (exit 3)" in result.stderr.splitlines()[-1]
-    assert not cache_file(reasoner_cache, input_digest(ontology)).exists()
+    assert not cache_path(reasoner_cache, CACHE_KIND, input_digest(ontology)).exists()
 
 
 def test_the_digest_covers_every_ontology_file_and_not_the_rules(tmp_path):
