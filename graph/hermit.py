@@ -25,7 +25,7 @@ OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
 OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Bump when what is cached, or how it is derived from HermiT's output, changes.
-CACHE_FORMAT = 3  # 3: kept through graph/content_cache.py (its file holds {"result": ...})
+CACHE_FORMAT = 2  # part of the digest (and so of tests/hermit_with_data.json's): an entry of another layout is unreadable, so recomputed
 CACHE_KIND = "hermit"  # its files: hermit-<digest>.json in the reasoner cache folder
 # Classify the classes and realise the individuals; property hierarchies are not used.
 HERMIT_TASKS = ("-c", "-I")
