@@ -175,6 +175,10 @@ def parser() -> argparse.ArgumentParser:
     faers.add_argument("--max-bad-fraction", type=float, default=0.01,
                        help="refuse the extract if more than this fraction of rows is malformed (default 0.01)")
     faers.add_argument("--no-signals", action="store_true", help="do not recompute the signals")
+    faers.add_argument("--to-file", type=Path, metavar="FILE.nq[.gz]",
+                       help="write the quarter's graph and provenance as N-Quads for the store's own bulk loader "
+                            "instead of into the store (which is only read; no signals: run `adekg signals` after "
+                            "loading the file)")
     signals = with_store(command("signals", "recompute the disproportionality signals over the imported reports"))
     for tallied in (faers, signals):
         tallied.add_argument("--tallies", type=Path, default=os.environ.get("ADEKG_TALLIES") or None,
@@ -362,10 +366,12 @@ def run_import_faers(args, progress) -> int:
     from .signals_tally import folder_of
     started = time.perf_counter()
     report = import_faers(args.store, args.folder, args.ontology, args.max_bad_fraction, not args.no_signals,
-                          args.tallies or folder_of(args.store, default_cache()))
+                          args.tallies or folder_of(args.store, default_cache()), args.to_file)
     for line in report.lines() if progress.level else []:
         print(line, file=sys.stderr)
-    progress.stage("import", f"{report.triples} triples into graph faers/{report.quarter} at {args.store}", started)
+    where = f"{args.to_file} (N-Quads; load it with the store's bulk loader, then run `adekg signals`)" \
+        if args.to_file else args.store
+    progress.stage("import", f"{report.triples} triples of graph faers/{report.quarter} into {where}", started)
     return 0
 
 

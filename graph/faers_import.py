@@ -172,8 +172,12 @@ def import_extract(store: Store, extract: Extract, ontology_dir: Path,
 
 
 def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fraction: float = MAX_BAD_FRACTION,
-                 signals: bool = True, tallies: Path | None = None) -> ImportReport:
-    """Import one quarterly extract into a new generation of the store (and recompute the signals); publish it."""
+                 signals: bool = True, tallies: Path | None = None, to_file: Path | None = None) -> ImportReport:
+    """Import one quarterly extract into a new generation of the store (and recompute the signals); publish it.
+
+    With `to_file`, the store is only read (drug names and classes) and the quarter's graph and its provenance go
+    to that N-Quads file instead, for the store's own bulk loader; no signals (the reports are not in the store yet).
+    """
     from .remote_store import import_faers as import_into_external_store, is_remote
     from .signals import replace_signals
     from .signals_tally import folder_of, save
@@ -181,6 +185,8 @@ def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fra
 
     extract = find_extract(folder)
     tallies = tallies or folder_of(store_path)
+    if to_file is not None:
+        return import_to_file(store_path, extract, ontology_dir, max_bad_fraction, tallies, to_file)
     if is_remote(store_path):  # streamed into staging graphs of the external store, no local copy of it
         return import_into_external_store(store_path, extract, ontology_dir, max_bad_fraction, signals, tallies)
 
@@ -192,5 +198,21 @@ def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fra
 
     report = derive_generation(store_path, change)
     if tallies is not None:  # kept once the quarter graph is published; named by the import that counted it
+        save(tallies, report.tally)
+    return report
+
+
+def import_to_file(store_path, extract: Extract, ontology_dir: Path, max_bad_fraction: float, tallies: Path | None,
+                   target: Path) -> ImportReport:
+    """Write one extract's quarter graph and provenance as N-Quads to `target`, reading the store; keep the tally."""
+    from .quads_file import write_quads_file
+    from .remote_store import RemoteQueries, is_remote
+    from .signals_tally import save
+    from .store import open_store
+
+    reader = RemoteQueries(store_path) if is_remote(store_path) else open_store(store_path)
+    report = write_quads_file(target, reader, lambda writes: import_extract(writes, extract, ontology_dir,
+                                                                             max_bad_fraction))
+    if tallies is not None:  # used by `adekg signals` only once the store holds this import's provenance
         save(tallies, report.tally)
     return report

@@ -372,3 +372,32 @@ def test_without_gsp_graphs_go_in_pieces_by_sparql_update(virtuoso_built):
     assert graph_sizes(virtuoso_built)[graph] == len(triples)
     replace_graphs(endpoint, {graph: []})  # an empty graph is dropped
     assert graph not in graph_sizes(virtuoso_built)
+
+
+def test_a_quads_file_goes_in_by_virtuosos_bulk_loader_and_its_tally_holds(virtuoso_process, virtuoso_built,
+                                                                           embedded_built, extract, virtuoso_tallies,
+                                                                           monkeypatch):
+    """`import-faers --to-file`, then Virtuoso's own loader (ld_dir, rdf_loader_run) as docs/external-store.md says:
+    the quarter graph of the streamed import, and the signals from the file's tally. (Last: it re-imports 2025Q1.)"""
+    process, sql_port, _ = virtuoso_process
+    folder = Path(os.readlink(f"/proc/{process.pid}/cwd"))  # in Virtuoso's DirsAllowed
+    target = folder / "faers-2025Q1.nq"
+    with pytest.raises(StoreError, match="already holds .*2025Q1: drop it") as refused:
+        import_faers(virtuoso_built, extract, ONTOLOGY, tallies=virtuoso_tallies, to_file=target)
+    assert not target.exists()
+    remote_store.update(virtuoso_built, str(refused.value).split("(SPARQL Update: ", 1)[1].rsplit("), then", 1)[0])
+    assert QUARTER not in graph_sizes(virtuoso_built)
+    import_faers(virtuoso_built, extract, ONTOLOGY, tallies=virtuoso_tallies, to_file=target)
+    loaded = subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba",
+                             f"exec=ld_dir('{folder}', '{target.name}', 'urn:adekg:unused'); rdf_loader_run(); "
+                             "SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;"],
+                            capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0 and target.name not in loaded.stdout, loaded.stdout + loaded.stderr
+    embedded = open_store(embedded_built)
+    local = graph_terms(quad.triple for quad in embedded.quads_for_pattern(None, None, None, NamedNode(QUARTER)))
+    remote = graph_terms(construct(virtuoso_built, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{QUARTER}> {{ ?s ?p ?o }} }}"))
+    assert len(local) > 10_000 and remote == local
+    expected = signal_figures(embedded.query(SIGNAL_FIGURES))
+    monkeypatch.setattr(signals, "latest_reports", lambda *_: pytest.fail("read the reports despite the tally"))
+    update_signals(virtuoso_built, tallies=virtuoso_tallies)
+    assert signal_figures(remote_store.select(virtuoso_built, SIGNAL_FIGURES)) == expected
