@@ -83,6 +83,7 @@ from graph.cli import parser as cli_parser
 from graph.errors import AdekgError
 from graph.ontology import owlapi_classpath
 from tests.conftest import DOCUMENTS as SEED_DOCUMENTS
+from tests.processes import dying_with_the_tests
 from tests.test_protocol_live import PROLOGUE, free_port, http, live_server, stop_group
 
 pytestmark = pytest.mark.slow  # starts gunicorn over the reasoned store, builds, serves
@@ -474,7 +475,8 @@ def run_line(line: str, checkout: Checkout, server: str, prelude: str = "") -> s
 
 def start_background(step: str, checkout: Checkout) -> subprocess.Popen:
     """Start a documented `... &` line (not a serve line) in its own session; the caller stops it."""
-    return subprocess.Popen(["bash", "-c", "exec " + local(step.removesuffix("&"), checkout)], cwd=checkout.folder,
+    return subprocess.Popen(dying_with_the_tests(["bash", "-c", "exec " + local(step.removesuffix("&"), checkout)]),
+                            cwd=checkout.folder,
                             env=checkout.env, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
@@ -484,7 +486,7 @@ def check_serve(step: str, checkout: Checkout) -> None:
     log = tempfile.TemporaryFile()
     env = {**checkout.env, "ADEKG_PORT": str(free_port())}  # picked now: a port found free minutes ago may not be
     step = SERVE_PORT.sub(f"--port {env['ADEKG_PORT']}", local(step.removesuffix("&").strip(), checkout))
-    process = subprocess.Popen(["bash", "-c", "exec " + step], cwd=checkout.folder, env=env,
+    process = subprocess.Popen(dying_with_the_tests(["bash", "-c", "exec " + step]), cwd=checkout.folder, env=env,
                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{env['ADEKG_PORT']}"
     question = PROLOGUE + "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a ade:Patient }"

@@ -21,6 +21,7 @@ import yaml
 
 from graph.terms import INFERRED_GRAPH, PREFIXES
 from tests.conftest import DOCUMENTS, SEEDS, record_path
+from tests.processes import dying_with_the_tests
 from tests.test_competency import QUESTIONS, cell, expected_rows
 
 pytestmark = pytest.mark.slow  # starts servers
@@ -50,8 +51,9 @@ def live_server(store: Path, *flags: str, start_timeout: float = 180):
     """`adekg serve` on a free 127.0.0.1 port in its own session; killed (whole group) at the end."""
     port = free_port()
     log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads while it runs, so a pipe could fill and stall it
-    process = subprocess.Popen([sys.executable, "-m", "graph.cli", "-q", "serve", "--store", str(store),
-                                "--port", str(port), *flags], cwd=ROOT, start_new_session=True,
+    process = subprocess.Popen(dying_with_the_tests([sys.executable, "-m", "graph.cli", "-q", "serve", "--store",
+                                                     str(store), "--port", str(port), *flags]),
+                               cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + start_timeout
@@ -222,3 +224,45 @@ def test_competency_question_over_http(server, question):
         assert actual == expected
     else:
         assert sorted(actual) == sorted(expected)
+
+
+LIVE_SERVER_THEN_WAIT = """
+import sys, time
+from pathlib import Path
+from tests.test_protocol_live import live_server
+with live_server(Path(sys.argv[1])) as (base, process):
+    print(process.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def session_members(session: int) -> list[int]:
+    """The processes of one session (from /proc/PID/stat, field 6)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while being read
+            continue
+        if int(fields[3]) == session:
+            members.append(int(stat.parent.name))
+    return members
+
+
+def test_a_server_the_tests_start_dies_with_a_killed_test_process(built_store):
+    """A pytest killed by SIGKILL runs no clean-up; its servers, each in its own session, must still go."""
+    tests = subprocess.Popen([sys.executable, "-c", LIVE_SERVER_THEN_WAIT, str(built_store)], cwd=ROOT,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        session = int(tests.stdout.readline())  # printed once the server answers: front, fork server, workers
+        assert len(session_members(session)) >= 3
+    finally:
+        tests.kill()
+        tests.wait()
+    deadline = time.monotonic() + 20
+    while session_members(session) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = session_members(session)
+    for pid in left:  # not to leave them running if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"{len(left)} server processes outlived the killed test process"

@@ -37,6 +37,7 @@ from graph.store import open_store, run_query, shorten
 from graph.terms import PREFIXES
 
 from .conftest import ONTOLOGY, ROOT, SEEDS
+from .processes import dying_with_the_tests
 
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
@@ -130,7 +131,8 @@ def virtuoso_process(tmp_path_factory):
     sql_port, http_port = free_port(), free_port()
     (folder / "virtuoso.ini").write_text(INI.format(folder=folder, sql_port=sql_port, http_port=http_port))
     log = open(folder / "stdout.log", "wb")  # noqa: SIM115 - closed at the end of the fixture
-    process = subprocess.Popen([VIRTUOSO, "-f", "-c", str(folder / "virtuoso.ini")], cwd=folder, stdout=log,
+    process = subprocess.Popen(dying_with_the_tests([VIRTUOSO, "-f", "-c", str(folder / "virtuoso.ini")]), cwd=folder,
+                               stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield process, sql_port, f"http://127.0.0.1:{http_port}/sparql"
@@ -192,8 +194,9 @@ def served(virtuoso_built, tmp_path_factory):
     """`adekg serve --store <Virtuoso>` on a free port; its /sparql URL."""
     port = free_port()
     log = open(tmp_path_factory.mktemp("serve") / "serve.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "graph.cli", "-q", "serve", "--store", virtuoso_built.query,
-                                "--port", str(port), "--workers", "2"], cwd=ROOT, stdout=log,
+    process = subprocess.Popen(dying_with_the_tests([sys.executable, "-m", "graph.cli", "-q", "serve", "--store",
+                                                     virtuoso_built.query, "--port", str(port), "--workers", "2"]),
+                               cwd=ROOT, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}/sparql"
