@@ -27,6 +27,38 @@ def env_path(name: str, default: Path) -> Path:
     return Path(os.environ.get(name) or default)
 
 
+class EnvText(str):
+    """A flag's default read from an ADEKG_* environment variable; keeps the variable's name for error messages."""
+
+    def __new__(cls, text: str, name: str):
+        value = super().__new__(cls, text)
+        value.name = name
+        return value
+
+
+def from_env(name: str, fallback):
+    """A flag's default: the environment variable's text where it is set (argparse converts and checks it only when
+    that flag's command runs, so a bad value is an error of that command, not a crash of every command), else
+    `fallback`."""
+    text = os.environ.get(name)
+    return EnvText(text, name) if text else fallback
+
+
+def checked(convert, what: str):
+    """An argparse type: `convert`, with an error that names the value, where it came from, and what it must be."""
+    def parse(text):
+        try:
+            return convert(text)
+        except ValueError:
+            where = f" (from {text.name})" if isinstance(text, EnvText) else ""
+            raise argparse.ArgumentTypeError(f"{str(text)!r}{where} is not {what}") from None
+    return parse
+
+
+WHOLE = checked(int, "a whole number")
+NUMBER = checked(float, "a number")
+
+
 def default_cache() -> Path:
     """The user's cache folder for adekg (XDG_CACHE_HOME, else ~/.cache)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "adekg"
@@ -82,8 +114,8 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--seeds", type=Path, default=env_path("ADEKG_SEEDS", PROJECT_ROOT / "seeds"),
                              help="folder of seed texts and records (env ADEKG_SEEDS)")
         with_ontology(command)
-        command.add_argument("--max-record-bytes", type=int,
-                             default=int(os.environ.get("ADEKG_MAX_RECORD_BYTES", str(MAX_RECORD_BYTES))),
+        command.add_argument("--max-record-bytes", type=WHOLE,
+                             default=from_env("ADEKG_MAX_RECORD_BYTES", MAX_RECORD_BYTES),
                              help="largest seed YAML record accepted, in bytes (env ADEKG_MAX_RECORD_BYTES)")
         return command
 
@@ -116,63 +148,63 @@ def parser() -> argparse.ArgumentParser:
     query_command.add_argument("--format", default="table", choices=["table", "json", "csv", "tsv"])
     serve = with_cache(with_inputs(with_store(command("serve", "build if needed, then serve read-only"))))
     serve.add_argument("--host", default=os.environ.get("ADEKG_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("ADEKG_PORT", "5000")))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("ADEKG_WORKERS", "2")),
+    serve.add_argument("--port", type=WHOLE, default=from_env("ADEKG_PORT", 5000))
+    serve.add_argument("--workers", type=WHOLE, default=from_env("ADEKG_WORKERS", 2),
                        help="query worker processes kept running (env ADEKG_WORKERS)")
-    serve.add_argument("--max-workers", type=int, default=int(os.environ.get("ADEKG_MAX_WORKERS", "16")),
+    serve.add_argument("--max-workers", type=WHOLE, default=from_env("ADEKG_MAX_WORKERS", 16),
                        help="most query worker processes at once; more start on demand (env ADEKG_MAX_WORKERS)")
-    serve.add_argument("--timeout", type=float, default=float(os.environ.get("ADEKG_TIMEOUT", "30")),
+    serve.add_argument("--timeout", type=NUMBER, default=from_env("ADEKG_TIMEOUT", 30.0),
                        help="seconds a request may run before its worker is killed and it is answered 503 (env ADEKG_TIMEOUT)")
-    serve.add_argument("--max-query-memory", type=int, default=int(os.environ.get("ADEKG_MAX_QUERY_MEMORY", "512")),
+    serve.add_argument("--max-query-memory", type=WHOLE, default=from_env("ADEKG_MAX_QUERY_MEMORY", 512),
                        help="MiB of resident memory a busy worker may use before it is killed and the request is "
                             "answered 507; 0 for no limit (env ADEKG_MAX_QUERY_MEMORY)")
-    serve.add_argument("--max-total-memory", type=int, default=int(os.environ.get("ADEKG_MAX_TOTAL_MEMORY", "1024")),
+    serve.add_argument("--max-total-memory", type=WHOLE, default=from_env("ADEKG_MAX_TOTAL_MEMORY", 1024),
                        help="MiB that all running queries together may add to their workers; past it the largest is "
                             "killed (507); 0 for no limit (env ADEKG_MAX_TOTAL_MEMORY)")
-    serve.add_argument("--client-budget", type=float, default=float(os.environ.get("ADEKG_CLIENT_BUDGET", "60")),
+    serve.add_argument("--client-budget", type=NUMBER, default=from_env("ADEKG_CLIENT_BUDGET", 60.0),
                        help="seconds of query time a client address may use per --budget-window, then 429; 0 for "
                             "no budget (env ADEKG_CLIENT_BUDGET)")
-    serve.add_argument("--budget-window", type=float, default=float(os.environ.get("ADEKG_BUDGET_WINDOW", "60")),
+    serve.add_argument("--budget-window", type=NUMBER, default=from_env("ADEKG_BUDGET_WINDOW", 60.0),
                        help="seconds over which the client budget refills (env ADEKG_BUDGET_WINDOW)")
-    serve.add_argument("--client-concurrency", type=int, default=int(os.environ.get("ADEKG_CLIENT_CONCURRENCY", "4")),
+    serve.add_argument("--client-concurrency", type=WHOLE, default=from_env("ADEKG_CLIENT_CONCURRENCY", 4),
                        help="requests of one client address run at once; the rest wait their turn (env "
                             "ADEKG_CLIENT_CONCURRENCY)")
     serve.add_argument("--trust-forwarded", action="store_true",
                        default=os.environ.get("ADEKG_TRUST_FORWARDED", "") not in ("", "0"),
                        help="take the client address from X-Forwarded-For; only behind a proxy that sets it (env "
                             "ADEKG_TRUST_FORWARDED=1)")
-    serve.add_argument("--max-connections", type=int, default=int(os.environ.get("ADEKG_MAX_CONNECTIONS", "500")),
+    serve.add_argument("--max-connections", type=WHOLE, default=from_env("ADEKG_MAX_CONNECTIONS", 500),
                        help="open connections at once; past it requests get 503 (env ADEKG_MAX_CONNECTIONS)")
-    serve.add_argument("--write-timeout", type=float, default=float(os.environ.get("ADEKG_WRITE_TIMEOUT", "60")),
+    serve.add_argument("--write-timeout", type=NUMBER, default=from_env("ADEKG_WRITE_TIMEOUT", 60.0),
                        help="seconds a client may leave its response unread before the connection is closed (env "
                             "ADEKG_WRITE_TIMEOUT)")
-    serve.add_argument("--header-timeout", type=float, default=float(os.environ.get("ADEKG_HEADER_TIMEOUT", "30")),
+    serve.add_argument("--header-timeout", type=NUMBER, default=from_env("ADEKG_HEADER_TIMEOUT", 30.0),
                        help="seconds a client may take to send a request's headers, else 408; 0 for none (env "
                             "ADEKG_HEADER_TIMEOUT)")
-    serve.add_argument("--max-body", type=int, default=int(os.environ.get("ADEKG_MAX_BODY", "1000000")),
+    serve.add_argument("--max-body", type=WHOLE, default=from_env("ADEKG_MAX_BODY", 1000000),
                        help="largest request body in bytes, else 413 (env ADEKG_MAX_BODY)")
-    serve.add_argument("--max-triples", type=int, default=int(os.environ.get("ADEKG_MAX_TRIPLES", "1000000")),
+    serve.add_argument("--max-triples", type=WHOLE, default=from_env("ADEKG_MAX_TRIPLES", 1000000),
                        help="cap on triples a CONSTRUCT/DESCRIBE returns (env ADEKG_MAX_TRIPLES)")
-    serve.add_argument("--max-rows", type=int, default=int(os.environ.get("ADEKG_MAX_ROWS", "100000")),
+    serve.add_argument("--max-rows", type=WHOLE, default=from_env("ADEKG_MAX_ROWS", 100000),
                        help="cap on rows a SELECT returns, as a LIMIT; 0 for none (env ADEKG_MAX_ROWS)")
-    serve.add_argument("--max-result-bytes", type=int,
-                       default=int(os.environ.get("ADEKG_MAX_RESULT_BYTES", str(512 * 2**20))),
+    serve.add_argument("--max-result-bytes", type=WHOLE,
+                       default=from_env("ADEKG_MAX_RESULT_BYTES", 512 * 2**20),
                        help="cap on the size of one serialised result (env ADEKG_MAX_RESULT_BYTES)")
     serve.add_argument("--service-allow", default=os.environ.get("ADEKG_SERVICE_ALLOW", ""),
                        help="comma-separated endpoint IRIs that SERVICE may call; none by default (env ADEKG_SERVICE_ALLOW)")
-    serve.add_argument("--cache", type=int, default=int(os.environ.get("ADEKG_CACHE_ENTRIES", "256")),
+    serve.add_argument("--cache", type=WHOLE, default=from_env("ADEKG_CACHE_ENTRIES", 256),
                        help="answers kept per worker for repeated queries, 0 to disable (env ADEKG_CACHE_ENTRIES)")
-    serve.add_argument("--max-depth", type=int, default=int(os.environ.get("ADEKG_MAX_DEPTH", "128")),
+    serve.add_argument("--max-depth", type=WHOLE, default=from_env("ADEKG_MAX_DEPTH", 128),
                        help="deepest bracket nesting a query may have (and 8x as many chain links: UNION, ||, /, ...), "
                             "else 400; 0 for none (env ADEKG_MAX_DEPTH)")
     synth = with_ontology(command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals"))
-    synth.add_argument("--reports", type=int, required=True, help="number of cases")
+    synth.add_argument("--reports", type=WHOLE, required=True, help="number of cases")
     synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into")
-    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--seed", type=WHOLE, default=1)
     synth.add_argument("--quarter", default="2025Q1", help="quarter label, e.g. 2025Q1")
     faers = with_ontology(with_store(command("import-faers", "import one FAERS quarterly ASCII extract, then recompute the signals")))
     faers.add_argument("folder", type=Path, help="folder holding the seven tables (and Deleted/)")
-    faers.add_argument("--max-bad-fraction", type=float, default=0.01,
+    faers.add_argument("--max-bad-fraction", type=NUMBER, default=0.01,
                        help="refuse the extract if more than this fraction of rows is malformed (default 0.01)")
     faers.add_argument("--no-signals", action="store_true", help="do not recompute the signals")
     faers.add_argument("--to-file", type=Path, metavar="FILE.nq[.gz]",
