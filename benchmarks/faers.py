@@ -227,14 +227,50 @@ def virtuoso_memory(pid: int) -> dict:
     return {name: int(fields[key].split()[0]) // 1024 for name, key in (("rss", "VmRSS"), ("peak", "VmHWM"))}
 
 
-def virtuoso_run(size: int, extract: Path, work: Path, rounds: int, buffers: int) -> dict:
+def virtuoso_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) Virtuoso has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def virtuoso_file_import(extract: Path, url: str, folder: Path, sql_port: int, pid: int, tallies: Path) -> dict:
+    """`import-faers --to-file` into Virtuoso's folder, then its bulk loader (ld_dir, rdf_loader_run, checkpoint):
+    each step's wall time, the command's CPU and peak RSS, Virtuoso's CPU during its load (docs/external-store.md)."""
+    from tests.test_virtuoso import ISQL
+    target, cpu = folder / f"faers-{extract.name}.nq", {}
+    figures = {"v_route": "file"}
+    figures["v_tofile_s"], figures["v_tofile_peak_mib"] = adekg("import-faers", str(extract), "--store", url,
+                                                               "--to-file", str(target), "--tallies", str(tallies),
+                                                               cpu=cpu)
+    figures["v_tofile_cpu_s"], figures["v_file_mib"] = cpu["s"], target.stat().st_size / 2**20
+    started, server_cpu = time.perf_counter(), virtuoso_cpu_s(pid)
+    loaded = subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba",
+                             f"exec=ld_dir('{folder}', '{target.name}', 'urn:adekg:unused'); rdf_loader_run(); "
+                             "checkpoint; SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;"],
+                            capture_output=True, text=True, timeout=4 * 3600)
+    if loaded.returncode or target.name in loaded.stdout:
+        raise SystemExit(f"Virtuoso's bulk loader failed: {loaded.stdout[-2000:]} {loaded.stderr[-2000:]}")
+    figures["v_bulk_load_s"] = time.perf_counter() - started
+    figures["v_bulk_load_server_cpu_s"] = virtuoso_cpu_s(pid) - server_cpu
+    figures["v_import_s"] = figures["v_tofile_s"] + figures["v_bulk_load_s"]
+    target.unlink()
+    return figures
+
+
+def virtuoso_run(size: int, extract: Path, work: Path, rounds: int, buffers: int, route: str = "streamed",
+                 embedded: Path | None = None) -> dict:
     """Build the seeds, import the extract (--no-signals), then `adekg signals`, into a fresh Virtuoso on 127.0.0.1 (as
     tests/test_virtuoso.py starts it, with `buffers` 8 KiB pages of cache); time each, with the client's peak RSS,
     Virtuoso's resident memory and database size; then the queries asked of Virtuoso directly and through
-    `adekg serve --store URL`."""
+    `adekg serve --store URL` (and of the `embedded` store through `adekg serve`, in the same alternating rounds).
+
+    route "streamed": `import-faers --store URL` (GSP into staging graphs, one swap); "file": `--to-file`, then
+    Virtuoso's own bulk loader (for 10^6 reports, whose swap would not fit one transaction)."""
     from tests.test_virtuoso import GRANTS, INI, ISQL, VIRTUOSO, free_port
     sys.path.insert(0, str(HERE))
     from http_bench import request, stop
+
+    from graph.store import current_generation
     folder = work / f"virtuoso-{size}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -261,20 +297,29 @@ def virtuoso_run(size: int, extract: Path, work: Path, rounds: int, buffers: int
         figures = {"v_buffers": buffers, "v_build_s": adekg("build", "--store", url)[0]}
         tallies, cpu = work / f"virtuoso-tallies-{size}", {}
         load_start = os.getloadavg()[0]
-        figures["v_import_s"], figures["v_import_peak_mib"] = adekg("import-faers", str(extract), "--store", url,
-                                                                   "--no-signals", "--tallies", str(tallies), cpu=cpu)
-        figures["v_import_cpu_s"], figures["v_load_import"] = cpu["s"], (load_start, os.getloadavg()[0])
+        if route == "file":
+            figures.update(virtuoso_file_import(extract, url, folder, sql_port, process.pid, tallies))
+        else:
+            figures["v_import_s"], figures["v_import_peak_mib"] = adekg("import-faers", str(extract), "--store", url,
+                                                                       "--no-signals", "--tallies", str(tallies),
+                                                                       cpu=cpu)
+            figures["v_import_cpu_s"] = cpu["s"]
+        figures["v_load_import"] = (load_start, os.getloadavg()[0])
         figures["v_server_after_import_mib"] = virtuoso_memory(process.pid)
         figures["v_signals_s"], figures["v_signals_peak_mib"] = adekg("signals", "--store", url, "--tallies", str(tallies))
         figures["v_server_after_signals_mib"] = virtuoso_memory(process.pid)
+        print(f"   {size} virtuoso so far: {json.dumps(figures)}", flush=True)  # kept if the queries fail
         subprocess.run([ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", "exec=checkpoint;"], check=True,
                        capture_output=True, timeout=600)
         figures["v_store_mib"] = sum(path.stat().st_size for path in folder.glob("virtuoso*.db")) / 2**20
         server, served = serve(url)
-        try:  # Virtuoso's own endpoint and `adekg serve` in front of it, in alternating rounds
-            both = latencies({"direct": url, "served": served}, rounds)
+        local = serve(str(current_generation(embedded))) if embedded else None
+        try:  # Virtuoso's own endpoint, `adekg serve` in front of it (and the embedded store), in alternating rounds
+            both = latencies({"direct": url, "served": served, **({"embedded": local[1]} if local else {})}, rounds)
         finally:
             stop(server)
+            if local:
+                stop(local[0])
         for name, values in both.items():
             figures.update({f"v_{name}_{key}": value for key, value in values.items()})
         return figures
@@ -379,7 +424,10 @@ def run(size: int, base: Path, work: Path, args: argparse.Namespace) -> dict:
         print(f"   {size} {stage}: " + json.dumps({k: v for k, v in figures.items() if k != "seeds"}), flush=True)
     if args.virtuoso:
         synthesize(size, extract, figures)
-        figures.update(virtuoso_run(size, extract, work, args.rounds, args.virtuoso_buffers))
+        embedded = store if "import" in figures.get("stages_done", []) else None
+        figures.update(virtuoso_run(size, extract, work, args.rounds, args.virtuoso_buffers, args.virtuoso_route,
+                                    embedded))
+        save_figures(kept, figures)
         print(f"   {size} virtuoso: " + json.dumps({k: v for k, v in figures.items() if k.startswith("v_")}), flush=True)
     return figures
 
@@ -420,6 +468,9 @@ def main() -> None:
                         help="also build and import each size into a Virtuoso started on 127.0.0.1 (needs virtuoso-t)")
     parser.add_argument("--virtuoso-buffers", type=int, default=20000,
                         help="Virtuoso's NumberOfBuffers (8 KiB pages; the tests' 20000 by default, ~170000 for 2 GiB)")
+    parser.add_argument("--virtuoso-route", choices=("streamed", "file"), default="streamed",
+                        help="how the extract goes into Virtuoso: `import-faers --store URL` (streamed), or "
+                             "`import-faers --to-file` then Virtuoso's bulk loader (file; for 10^6 reports)")
     parser.add_argument("--signal-floor", nargs=2, type=Path, metavar=("EXTRACT", "LOOKUP"), help=argparse.SUPPRESS)
     parser.add_argument("--bulk-floor", nargs=3, type=Path, metavar=("SEEDS", "EXTRACT", "SCRATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()

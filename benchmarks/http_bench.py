@@ -132,15 +132,17 @@ def start(kind: str, store: Path, workers: int, *flags: str, before: Path | None
         url = f"http://127.0.0.1:{port}/query"
     process = subprocess.Popen(command, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    for _ in range(3000):
+    deadline = time.monotonic() + 600  # a worker opening a 10^6-report store takes a while
+    while time.monotonic() < deadline:
         try:
             if request(url, "ASK {}")[0] == 200:
                 settle(process.pid)
                 return process, url
         except OSError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)  # also after an answer other than 200 (503 while no worker is ready)
     stop(process)
-    raise RuntimeError(f"{kind} did not start")
+    raise RuntimeError(f"{kind} did not start within 600 s")
 
 
 def descendants(root: int) -> list[int]:
