@@ -45,6 +45,7 @@ def build_lock(store_path: Path) -> Iterator[None]:
     if is_remote(store_path):  # an external store has no lock of ours (docs/external-store.md)
         yield
         return
+    refuse_generation(store_path)
     created = not os.path.lexists(store_path)
     migrate_legacy(store_path)
     store_path.mkdir(parents=True, exist_ok=True)
@@ -66,6 +67,14 @@ def build_lock(store_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def refuse_generation(folder: Path) -> None:
+    """Refuse to write into one generation of a store as if it were a store (it would be moved and then lost)."""
+    if (folder / COMPLETE).is_file() or (folder.parent.name == GENERATIONS
+                                         and (folder.parent.parent / CURRENT).is_symlink()):
+        raise StoreError(f"this is one generation of the store {folder.parent.parent}, which only that store's "
+                         "commands may change: give --store that folder", file=str(folder))
+
+
 def generation_folders(store_path: Path) -> list[Path]:
     """Every generation folder of a store, oldest name first."""
     folder = store_path / GENERATIONS
@@ -73,9 +82,15 @@ def generation_folders(store_path: Path) -> list[Path]:
 
 
 def remove_incomplete(store_path: Path) -> None:
-    """Delete generations without COMPLETE: with the build lock held, they belong to dead builds."""
+    """Delete generations without COMPLETE: with the build lock held, they belong to dead builds.
+
+    Never the one `current` names: published, it was whole, so a missing COMPLETE there is damage to report
+    (current_generation refuses it), not a dead build's leftover to delete.
+    """
+    link = store_path / CURRENT
+    published = (store_path / os.readlink(link)).resolve() if link.is_symlink() else None
     for generation in generation_folders(store_path):
-        if not (generation / COMPLETE).is_file():
+        if not (generation / COMPLETE).is_file() and generation.resolve() != published:
             shutil.rmtree(generation, ignore_errors=True)
     for temporary in store_path.glob(f".{CURRENT}-*"):
         temporary.unlink(missing_ok=True)
@@ -213,10 +228,10 @@ def carry_graphs(store_path: Path, folder: Path, graphs: Callable[[str], bool],
                  build_subjects: Callable[[str], bool]) -> int:
     """Copy the named graphs a build does not own (imports, loads, signals) from the current generation into a
     new one, with their provenance from graph:build; return how many quads were copied (streamed, not held)."""
-    try:
-        source = Store.read_only(str(current_generation(store_path)))
-    except StoreError:
-        return 0
+    if not (store_path / CURRENT).is_symlink() and not (store_path / "CURRENT").is_file():
+        return 0  # a first build: nothing to carry
+    # A current generation that cannot be read is an error, not "nothing": carrying nothing would drop the imports.
+    source = Store.read_only(str(current_generation(store_path)))
     carried = [graph for graph in source.named_graphs() if isinstance(graph, NamedNode) and graphs(graph.value)]
     if not carried:
         return 0
@@ -275,7 +290,8 @@ def current_generation(store_path: Path) -> Path:
         generation = store_path / os.readlink(link)
         if (generation / COMPLETE).is_file():
             return generation
-        raise StoreError(f"the current generation {generation.name} is not complete", file=str(store_path))
+        raise StoreError(f"the current generation {generation.name} is not complete (no {COMPLETE} file): if its data "
+                         f"is whole, restore that file; to start anew, remove the store folder", file=str(store_path))
     if (store_path / "CURRENT").is_file():
         return Path(os.path.realpath(store_path))
     raise StoreError("no store here: run 'adekg build' first", file=str(store_path))

@@ -197,3 +197,30 @@ def test_the_server_opens_the_current_generation_and_holds_it(plain_store, tmp_p
     response = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"},
                                      headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 200 and response.get_json()["boolean"] is True
+
+
+def test_a_generation_given_as_the_store_is_refused_and_the_store_keeps_it(plain_store, tmp_path):
+    """A writing command pointed at one generation folder (a bare pyoxigraph folder inside the store) took it for a
+    store of the older layout: it moved the generation's files inside it, and the store's next build deleted the
+    generation `current` named as incomplete (a 10^6-report store was lost so, from `serve --store <generation>`)."""
+    from .test_faers import TINY
+    store_path = store_copy(plain_store, tmp_path / "store")
+    generation = store_path / "generations" / current_name(store_path)
+    files, size = sorted(os.listdir(generation)), count_quads(store_path)
+    for command in (["build", "--no-reason", "--quiet"], ["import-faers", str(TINY), "--max-bad-fraction", "0.5"]):
+        result = adekg_in_process(*command, "--store", str(generation))
+        assert result.returncode == 1, result.stderr
+        assert f"this is one generation of the store {store_path}" in result.stderr and "give --store that folder" \
+            in result.stderr
+    assert sorted(os.listdir(generation)) == files and count_quads(store_path) == size
+    quick_build(store_path)
+    assert count_quads(store_path) == size
+
+
+def test_a_current_generation_without_complete_is_reported_not_deleted(plain_store, tmp_path):
+    store_path = store_copy(plain_store, tmp_path / "store")
+    generation = store_path / "generations" / current_name(store_path)
+    (generation / "COMPLETE").unlink()
+    result = adekg_in_process("build", "--no-reason", "--quiet", "--store", str(store_path))
+    assert result.returncode == 1 and f"the current generation {generation.name} is not complete" in result.stderr
+    assert (generation / "CURRENT").is_file() and current_name(store_path) == generation.name  # RocksDB's files stay
