@@ -171,13 +171,12 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
 
 
 def http_latency(stores: dict[str, Path], rounds: int) -> dict[str, dict]:
-    """p50/p99 (ms) of the competency questions and the signal queries through `adekg serve`, per store (its current
-    generation): all stores served at once and asked in alternating rounds, after one round that is not counted."""
+    """p50/p99 (ms) of the competency questions and the signal queries through `adekg serve`, per store (served from
+    its folder, as a user serves it): all stores served at once and asked in alternating rounds, after one round that is not counted."""
     sys.path.insert(0, str(HERE))
     from http_bench import stop
 
-    from graph.store import current_generation
-    servers = {name: serve(str(current_generation(path))) for name, path in stores.items()}  # as http_bench.py
+    servers = {name: serve(str(path)) for name, path in stores.items()}  # the store folder, as a user serves it
     try:
         return latencies({name: url for name, (_, url) in servers.items()}, rounds)
     finally:
@@ -269,8 +268,6 @@ def virtuoso_run(size: int, extract: Path, work: Path, rounds: int, buffers: int
     from tests.test_virtuoso import GRANTS, INI, ISQL, VIRTUOSO, free_port
     sys.path.insert(0, str(HERE))
     from http_bench import request, stop
-
-    from graph.store import current_generation
     folder = work / f"virtuoso-{size}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -313,7 +310,7 @@ def virtuoso_run(size: int, extract: Path, work: Path, rounds: int, buffers: int
                        capture_output=True, timeout=600)
         figures["v_store_mib"] = sum(path.stat().st_size for path in folder.glob("virtuoso*.db")) / 2**20
         server, served = serve(url)
-        local = serve(str(current_generation(embedded))) if embedded else None
+        local = serve(str(embedded)) if embedded else None
         try:  # Virtuoso's own endpoint, `adekg serve` in front of it (and the embedded store), in alternating rounds
             both = latencies({"direct": url, "served": served, **({"embedded": local[1]} if local else {})}, rounds)
         finally:
