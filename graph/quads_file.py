@@ -26,7 +26,7 @@ class QuadsFile:
     """A store-like writer: queries go to `reader` (a store), writes become N-Quads lines of one open file."""
 
     def __init__(self, reader, stream):
-        self.reader, self.stream, self.quads = reader, stream, 0
+        self.reader, self.stream = reader, stream
 
     def query(self, *args, **kwargs):
         """Ask the store (the file's own content is not read back)."""
@@ -48,13 +48,10 @@ class QuadsFile:
         # Each line ends with " .\n" and nowhere else has a line end (literals escape theirs), so the graph goes
         # in front of that end.
         self.stream.write(data.replace(b" .\n", f" <{to_graph.value}> .\n".encode()))
-        self.quads += data.count(b"\n")
 
     def bulk_extend(self, quads: Iterable[Quad]) -> None:
         """Append quads (the import's provenance)."""
-        quads = list(quads)
         self.stream.write(serialize(quads, format=RdfFormat.N_QUADS))
-        self.quads += len(quads)
 
 
 def drop_update(graph: str) -> str:
