@@ -26,6 +26,10 @@ from .errors import AdekgError, StoreError
 
 T = TypeVar("T")
 STAGING = "urn:adekg:staging:"
+# Where a write lists its staging graphs until its swap, so that `adekg serve --store URL` can tell that one is under
+# way without listing every graph of the store (seconds on a large store) and keep them out of its answers.
+STAGING_REGISTRY = f"{STAGING}registry"
+STAGING_OF = "urn:adekg:stagingOf"
 # A graph is sent in pieces of this many triples, unless it holds blank nodes (their labels are per request).
 CHUNK_TRIPLES = 200_000
 UPDATE_CHUNK_TRIPLES = 2_000  # per INSERT DATA request without GSP (Virtuoso 7 fails on ~5,000 lines)
@@ -200,6 +204,7 @@ def replace_graphs(endpoint: Endpoint, graphs: dict[str, list], dropped: Iterabl
     token = secrets.token_hex(4)
     staged = {graph: f"{STAGING}{token}:{graph}" for graph, triples in graphs.items() if triples}
     try:
+        register_staging(endpoint, staged)
         for graph, staging in staged.items():
             put_graph(endpoint, staging, graphs[graph])
     except BaseException as error:
@@ -208,8 +213,21 @@ def replace_graphs(endpoint: Endpoint, graphs: dict[str, list], dropped: Iterabl
     operations = [f"DROP SILENT GRAPH <{graph}>" for graph in dropped if graph not in graphs]
     operations += [f"MOVE SILENT GRAPH <{staged[graph]}> TO GRAPH <{graph}>" if graphs[graph]
                    else f"DROP SILENT GRAPH <{graph}>" for graph in graphs]
+    operations += unregistering(staged.values())
     if operations:
         update(endpoint, " ;\n".join(operations))
+
+
+def register_staging(endpoint: Endpoint, staged: dict[str, str]) -> None:
+    """Note staging graphs (by their target graph) in the registry graph, before anything goes into them."""
+    if staged:
+        entries = "".join(f"<{staging}> <{STAGING_OF}> <{graph}> .\n" for graph, staging in staged.items())
+        update(endpoint, f"INSERT DATA {{ GRAPH <{STAGING_REGISTRY}> {{\n{entries}}} }}")
+
+
+def unregistering(staging_graphs: Iterable[str]) -> list[str]:
+    """The Update operations that take staging graphs out of the registry graph."""
+    return [f"DELETE WHERE {{ GRAPH <{STAGING_REGISTRY}> {{ <{graph}> ?p ?o }} }}" for graph in staging_graphs]
 
 
 def discard_staging(endpoint: Endpoint, graphs: Iterable[str], failure: BaseException | None = None) -> None:
@@ -219,7 +237,8 @@ def discard_staging(endpoint: Endpoint, graphs: Iterable[str], failure: BaseExce
     """
     graphs = list(graphs)
     try:
-        update(endpoint, " ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in graphs) or "DROP SILENT GRAPH <urn:none>")
+        update(endpoint, " ;\n".join([f"DROP SILENT GRAPH <{graph}>" for graph in graphs] + unregistering(graphs))
+               or "DROP SILENT GRAPH <urn:none>")
     except StoreError as refusal:
         if isinstance(failure, AdekgError) and graphs:
             failure.problem += (f"; the store also refused to drop the staging graph(s) {', '.join(f'<{g}>' for g in graphs)}"
@@ -374,8 +393,11 @@ class StreamedWrites(RemoteQueries):
         self.token, self.staged, self.removed = secrets.token_hex(4), {}, set()
 
     def staging(self, graph: str) -> str:
-        """The staging graph of one target graph (created on first use)."""
-        return self.staged.setdefault(graph, f"{STAGING}{self.token}:{graph}")
+        """The staging graph of one target graph (registered on first use, before anything is sent into it)."""
+        if graph not in self.staged:
+            register_staging(self.endpoint, {graph: f"{STAGING}{self.token}:{graph}"})
+            self.staged[graph] = f"{STAGING}{self.token}:{graph}"
+        return self.staged[graph]
 
     def remove_graph(self, graph: NamedNode) -> None:
         """Replace the graph at commit (with what was staged for it, or by nothing)."""
@@ -399,6 +421,7 @@ class StreamedWrites(RemoteQueries):
         for graph, staging in self.staged.items():
             operations += ([f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>"] if graph in self.removed else
                            [f"ADD SILENT GRAPH <{staging}> TO GRAPH <{graph}>", f"DROP SILENT GRAPH <{staging}>"])
+        operations += unregistering(self.staged.values())
         if operations:
             update(self.endpoint, " ;\n".join(operations))
         self.staged, self.removed = {}, set()

@@ -202,7 +202,7 @@ def evaluated(extensions: dict, store, query: str, dataset: dict, call: Call, op
               federated: bool) -> Answer:
     """The answer to a checked query: 304 if the client has it, from the cache, or evaluated; raise Refused."""
     settings, format_param = extensions["adekg_settings"], dataset["format"]
-    etag = etag_for(extensions["adekg_build"], call.endpoint, query, repr(sorted(dataset.items())),
+    etag = etag_for(served_build(extensions), call.endpoint, query, repr(sorted(dataset.items())),
                     call.accept or "", repr(format_param))
     if matches_etag(etag, call.if_none_match):
         return Answer(304, {"ETag": etag, "Vary": "Accept"})
@@ -299,7 +299,7 @@ def void() -> Response:
     media_type = negotiation.choose("graph", request.headers.get("Accept"), request.args.get("format"))
     if media_type is None:
         return plain(406, f"nothing acceptable; offered: {negotiation.offered('graph')}")
-    etag = etag_for(current_app.extensions["adekg_build"], "void", media_type)
+    etag = etag_for(served_build(current_app.extensions), "void", media_type)
     if not_modified(etag):
         return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
     store = current_app.extensions["adekg_store"]
@@ -319,6 +319,12 @@ def cross_origin(response: Response) -> Response:
 def new_cache() -> OrderedDict:
     """An empty LRU cache of small answers, keyed by ETag."""
     return OrderedDict()
+
+
+def served_build(extensions: dict) -> str:
+    """What answers and ETags depend on: the store's build, and on an external store the writes seen to it since."""
+    writes_seen = getattr(extensions["adekg_store"], "writes_seen", None)  # server/remote.py RemoteStore
+    return extensions["adekg_build"] if writes_seen is None else f"{extensions['adekg_build']}+{writes_seen()}"
 
 
 def build_id(store_path) -> str:

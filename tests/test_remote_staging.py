@@ -35,8 +35,13 @@ def failing_swap(store_refuses_the_drop: bool, monkeypatch) -> tuple[StoreError,
 
 def test_a_refused_clean_up_names_the_staging_graph_left_behind(monkeypatch):
     error, sent = failing_swap(True, monkeypatch)
-    staging = sent[0].split("<")[1].split(">")[0]  # MOVE SILENT GRAPH <staging> TO GRAPH <target>
-    assert staging.startswith(remote_store.STAGING) and sent[-1] == f"DROP SILENT GRAPH <{staging}>"
+    move = next(text for text in sent if text.startswith("MOVE"))
+    staging = move.split("<")[1].split(">")[0]  # MOVE SILENT GRAPH <staging> TO GRAPH <target>
+    assert sent[0] == (f"INSERT DATA {{ GRAPH <{remote_store.STAGING_REGISTRY}> {{\n"
+                       f"<{staging}> <{remote_store.STAGING_OF}> <{GRAPH}> .\n}} }}")  # registered before it is used
+    assert staging.startswith(remote_store.STAGING) and sent[-1] == (
+        f"DROP SILENT GRAPH <{staging}> ;\n"
+        f"DELETE WHERE {{ GRAPH <{remote_store.STAGING_REGISTRY}> {{ <{staging}> ?p ?o }} }}")
     assert "SR325" in str(error) and "SR171" in str(error)
     assert f"<{staging}>" in str(error) and "drop them by hand" in error.one_line()
 

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, Triple, parse_query_results
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, RdfFormat, Triple, parse_query_results
 
 from graph.build import Progress, build
 from graph.faers_import import import_faers
@@ -278,6 +278,29 @@ def test_the_served_endpoint_keeps_its_guards_before_the_store(served, virtuoso_
         assert refused.value.code == status, text
         assert "Virtuoso" not in refused.value.read().decode(), text
     assert graph_sizes(virtuoso_built) == before
+
+
+def test_a_write_under_way_is_not_seen_through_the_served_endpoint(served, virtuoso_built):
+    target = "https://w3id.org/adekg/graph/loaded/under-way"
+    registered = f"ASK {{ GRAPH <{remote_store.STAGING_REGISTRY}> {{ ?s ?p ?o }} }}"
+    writes = remote_store.StreamedWrites(virtuoso_built)
+    try:
+        writes.bulk_load(b'<urn:ex:half> <urn:ex:p> "x" .\n', RdfFormat.N_TRIPLES, to_graph=NamedNode(target))
+        assert bool(ask(virtuoso_built, registered))
+        time.sleep(1.1)  # past the served worker's look at the registry (server/remote.py REGISTRY_TTL_SECONDS)
+        assert list(ask_server(served, "SELECT ?o WHERE { <urn:ex:half> <urn:ex:p> ?o }")) == []
+        assert list(ask_server(served, "SELECT ?g WHERE { GRAPH ?g { <urn:ex:half> ?p ?o } }")) == []
+        assert list(ask_server(served, "SELECT ?s WHERE { ?s a ade:SpontaneousReport } LIMIT 1"))  # the rest is seen
+        named = ask_server(served, f"SELECT ?o FROM <{writes.staged[target]}> WHERE {{ <urn:ex:half> <urn:ex:p> ?o }}")
+        assert [row["o"].value for row in named] == ["x"]
+        writes.commit()
+        assert not bool(ask(virtuoso_built, registered))
+        time.sleep(1.1)
+        assert [row["o"].value for row in ask_server(served, "SELECT ?o WHERE { <urn:ex:half> <urn:ex:p> ?o }")] == ["x"]
+    finally:
+        writes.discard()
+        replace_graphs(virtuoso_built, {target: []})
+    assert not bool(ask(virtuoso_built, registered))
 
 
 def test_a_refused_import_leaves_the_store_as_it_was(virtuoso_built):
