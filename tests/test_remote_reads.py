@@ -146,3 +146,16 @@ def test_answers_cached_before_or_during_a_write_are_not_served_after_it(externa
     after = served_build(extensions)
     assert len({before, during, after}) == 3 and all(build.startswith("memory-1") for build in (before, during, after))
     assert served_build({"adekg_store": Store(), "adekg_build": "memory-1"}) == "memory-1"  # the embedded store
+
+
+def test_a_store_that_does_not_answer_fails_the_query_not_the_etag(monkeypatch):
+    from server.sparql import served_build
+
+    def post(self, fields, accept):
+        raise RuntimeError("the external store did not answer (Connection refused)")
+
+    monkeypatch.setattr(remote.RemoteStore, "post", post)
+    store = remote.RemoteStore("http://127.0.0.1:9/sparql", timeout=5, max_bytes=2**20)
+    assert served_build({"adekg_store": store, "adekg_build": "memory-1"}) == "memory-1+0"
+    with pytest.raises(RuntimeError, match="did not answer"):
+        store.query("SELECT * WHERE { ?s ?p ?o }")
