@@ -1,0 +1,17 @@
+"""Bad arguments and headers are refused with one line naming the problem, not a traceback."""
+from __future__ import annotations
+
+import pytest
+from pyoxigraph import Store
+
+from graph.rdf_load import LoadError, load_files
+
+
+@pytest.mark.parametrize("graph", ["my-graph", "http://example.org/a graph"])
+def test_load_refuses_a_graph_name_that_is_not_an_absolute_iri(tmp_path, graph):
+    data = tmp_path / "mine.ttl"
+    data.write_text("<http://example.org/a> <http://example.org/b> <http://example.org/c> .", encoding="utf-8")
+    store = Store()
+    with pytest.raises(LoadError, match="--graph .* is not an absolute IRI"):
+        load_files(store, [data], graph)
+    assert len(store) == 0
