@@ -15,3 +15,13 @@ def test_load_refuses_a_graph_name_that_is_not_an_absolute_iri(tmp_path, graph):
     with pytest.raises(LoadError, match="--graph .* is not an absolute IRI"):
         load_files(store, [data], graph)
     assert len(store) == 0
+
+
+def test_a_drug_table_without_the_drugname_column_is_refused_with_file_and_line(tmp_path):
+    from graph.faers import ExtractError, read_header
+
+    drug = tmp_path / "DRUG24Q1.txt"
+    drug.write_text("primaryid$caseid$drug_seq$role_cod$drug_name$prod_ai\n10011$1001$1$PS$NINLARO$IXAZOMIB\n",
+                    encoding="ascii")
+    with pytest.raises(ExtractError, match=r"DRUG24Q1.txt: line 1: header lacks drugname"):
+        read_header(drug, "DRUG")
