@@ -25,3 +25,13 @@ def test_a_drug_table_without_the_drugname_column_is_refused_with_file_and_line(
                     encoding="ascii")
     with pytest.raises(ExtractError, match=r"DRUG24Q1.txt: line 1: header lacks drugname"):
         read_header(drug, "DRUG")
+
+
+@pytest.mark.parametrize("active_ingredient, drug", [("SUNITINIB MALATE", "sunitinib"), ("QUINIDINE GLUCONATE", "quinidine")])
+def test_salt_forms_of_table_1_agents_match_their_drug(active_ingredient, drug):
+    # How FAERS writes these two DTMA agents of seed 000's Table 1 (Sutent; quinidine gluconate injection).
+    from graph.drug_names import DrugIndex
+
+    index = DrugIndex({"sunitinib": "drug/sunitinib", "quinidine": "drug/quinidine"})
+    assert index.match(active_ingredient, "") == [f"drug/{drug}"]
+    assert not index.unmatched
