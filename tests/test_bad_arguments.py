@@ -27,7 +27,8 @@ def test_a_drug_table_without_the_drugname_column_is_refused_with_file_and_line(
         read_header(drug, "DRUG")
 
 
-@pytest.mark.parametrize("active_ingredient, drug", [("SUNITINIB MALATE", "sunitinib"), ("QUINIDINE GLUCONATE", "quinidine")])
+@pytest.mark.parametrize("active_ingredient, drug",
+                         [("SUNITINIB MALATE", "sunitinib"), ("QUINIDINE GLUCONATE", "quinidine")])
 def test_salt_forms_of_table_1_agents_match_their_drug(active_ingredient, drug):
     # How FAERS writes these two DTMA agents of seed 000's Table 1 (Sutent; quinidine gluconate injection).
     from graph.drug_names import DrugIndex
@@ -35,3 +36,19 @@ def test_salt_forms_of_table_1_agents_match_their_drug(active_ingredient, drug):
     index = DrugIndex({"sunitinib": "drug/sunitinib", "quinidine": "drug/quinidine"})
     assert index.match(active_ingredient, "") == [f"drug/{drug}"]
     assert not index.unmatched
+
+
+def test_importing_a_quarter_again_leaves_one_provenance_for_its_graph(plain_store, tmp_path):
+    # The second import replaces the quarter graph; graph:build must then say which import made it, not both.
+    from graph.faers_import import import_faers
+    from graph.store import open_store
+
+    from .conftest import ONTOLOGY, select, store_copy
+    from .test_faers import TINY
+
+    store_path = store_copy(plain_store, tmp_path / "store")
+    for _ in range(2):
+        import_faers(store_path, TINY, ONTOLOGY, max_bad_fraction=0.5, signals=False, tallies=None)
+    rows = select(open_store(store_path), """SELECT ?activity ?time WHERE { GRAPH <https://w3id.org/adekg/graph/build> {
+        <https://w3id.org/adekg/graph/faers/2024Q1> prov:wasGeneratedBy ?activity ; prov:generatedAtTime ?time } }""")
+    assert len(rows) == 1
