@@ -49,6 +49,8 @@ CODES = {
 }
 REQUIRED = {"primaryid", "caseid", "caseversion", "drug_seq", "role_cod", "pt", "outc_cod", "rpsr_cod",
             "dsg_drug_seq", "indi_drug_seq", "indi_pt"}
+# Columns a table's header must have: the required ones, and drugname, which every DRUG row is mapped by.
+HEADER_COLUMNS = REQUIRED | {"drugname"}
 INTEGERS = {"primaryid", "caseid", "caseversion", "drug_seq", "dsg_drug_seq", "indi_drug_seq"}
 NUMBERS = {"age", "wt", "dur", "dose_amt"}
 DATES = {"event_dt", "mfr_dt", "init_fda_dt", "fda_dt", "rept_dt", "start_dt", "end_dt", "exp_dt"}
@@ -139,7 +141,7 @@ def read_header(path: Path, table: str) -> list[str]:
     names = [name.strip().lower() for name in header.split("$")]
     if names and names[-1] == "":
         names = names[:-1]
-    missing = [name for name in COLUMNS[table] if name not in names and name in REQUIRED | {"primaryid", "caseid"}]
+    missing = [name for name in COLUMNS[table] if name not in names and name in HEADER_COLUMNS]
     if missing:
         raise ExtractError(f"header lacks {', '.join(missing)} (found {header[:120]!r})", file=str(path), place="line 1")
     return names

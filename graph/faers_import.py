@@ -191,6 +191,11 @@ def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fra
         return import_into_external_store(store_path, extract, ontology_dir, max_bad_fraction, signals, tallies)
 
     def change(store: Store) -> ImportReport:
+        # A quarter imported again: what graph:build said about its old graph goes with it (as the Update that
+        # import_to_file prints does), else the graph names every import ever made and the signals find no one tally.
+        quarter, build = NamedNode(quarter_graph(extract.quarter)), NamedNode(BUILD_GRAPH)
+        for quad in list(store.quads_for_pattern(quarter, None, None, build)):
+            store.remove(quad)
         report = import_extract(store, extract, ontology_dir, max_bad_fraction)
         if signals:
             replace_signals(store, folder=tallies, fresh=[report.tally])

@@ -40,7 +40,10 @@ def load_files(store: Store, paths: list[Path], graph: str) -> int:
     """
     if graph.startswith(GRAPH) and not graph.startswith(GRAPH + "loaded/"):
         raise LoadError(f"{graph} is one of adekg's own graphs; load into another IRI (e.g. {GRAPH}loaded/<name>)")
-    target = NamedNode(graph)
+    try:
+        target = NamedNode(graph)
+    except ValueError as error:
+        raise LoadError(f"--graph {graph!r} is not an absolute IRI ({error})") from None
     for path in paths:
         if not path.is_file():
             raise LoadError("no such file", file=str(path))

@@ -127,8 +127,11 @@ def statistics(counts: Counts, thresholds: Thresholds):
         table[name], table[f"{name}025"], table[f"{name}975"] = (
             result[name].to_numpy(), result["CI Lower"].to_numpy(), result["CI Upper"].to_numpy())
         table[f"{name}_fdr"], table[f"{name}_p"] = result["fdr"].to_numpy(), result["p_value"].to_numpy()
-    ebgm = vigipy.gps(container, min_events=1).all_signals.sort_index()
-    table["EBGM"], table["EB05"] = ebgm["EBGM"].to_numpy(), ebgm["LowerBound"].to_numpy()
+    # gps ranks its pairs by EBGM under a fresh index: match its rows to ours by product and reaction, not position.
+    ebgm = vigipy.gps(container, min_events=1).all_signals.set_index(["Product", "Adverse Event"])
+    pairs_in_order = pd.MultiIndex.from_arrays([table["product"], table["reaction"]])
+    table["EBGM"] = ebgm["EBGM"].reindex(pairs_in_order).to_numpy()
+    table["EB05"] = ebgm["LowerBound"].reindex(pairs_in_order).to_numpy()
     expected = table["drug_reports"] * table["event_reports"] / counts.total
     table["expected"] = expected
     shape, scale = table["a"].to_numpy(dtype=float) + 0.5, 1 / (expected.to_numpy(dtype=float) + 0.5)

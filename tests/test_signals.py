@@ -48,6 +48,27 @@ def test_prr_ror_ic_equal_hand_computed_values():
     assert row["a"] == 20 and row["drug_reports"] == 100 and row["event_reports"] == 50
 
 
+def test_ebgm_and_eb05_belong_to_their_own_pair():
+    # vigipy's gps returns its pairs ranked by EBGM, not in the order given: A/E (a=9, E=10) sorts first by name but
+    # is no signal, X/E (a=20, E=0.5, observed/expected 40) is the strongest. Each pair must get its own figures.
+    import pandas as pd
+    import vigipy
+
+    counts = hand_counts()
+    counts.per_product.update({"A": 2000})
+    counts.per_pair.update({("A", "E"): 9})
+    table = statistics(counts, Thresholds(min_reports=1)).set_index(["product", "reaction"])
+    assert table.loc[("X", "E"), "EB05"] > 1 > table.loc[("A", "E"), "EBGM"]
+    pairs = sorted(counts.per_pair.items())
+    data = pd.DataFrame({"events": [n for _, n in pairs], "product_aes": [counts.per_product[p] for (p, _), _ in pairs],
+                         "count_across_brands": [counts.per_reaction[r] for (_, r), _ in pairs],
+                         "ae_name": [r for (_, r), _ in pairs], "product_name": [p for (p, _), _ in pairs]})
+    gps = vigipy.gps(vigipy.DataContainer(data=data, N=counts.total), min_events=1).all_signals
+    by_pair = gps.set_index(["Product", "Adverse Event"])[["EBGM", "LowerBound"]]
+    for pair, (ebgm, eb05) in by_pair.iterrows():
+        assert tuple(table.loc[pair, ["EBGM", "EB05"]]) == pytest.approx((ebgm, eb05))
+
+
 def test_pairs_below_the_minimum_are_not_kept():
     table = statistics(hand_counts(), Thresholds(min_reports=6))
     assert list(zip(table["product"], table["reaction"])) == [("X", "E")]

@@ -1,0 +1,54 @@
+"""Bad arguments and headers are refused with one line naming the problem, not a traceback."""
+from __future__ import annotations
+
+import pytest
+from pyoxigraph import Store
+
+from graph.rdf_load import LoadError, load_files
+
+
+@pytest.mark.parametrize("graph", ["my-graph", "http://example.org/a graph"])
+def test_load_refuses_a_graph_name_that_is_not_an_absolute_iri(tmp_path, graph):
+    data = tmp_path / "mine.ttl"
+    data.write_text("<http://example.org/a> <http://example.org/b> <http://example.org/c> .", encoding="utf-8")
+    store = Store()
+    with pytest.raises(LoadError, match="--graph .* is not an absolute IRI"):
+        load_files(store, [data], graph)
+    assert len(store) == 0
+
+
+def test_a_drug_table_without_the_drugname_column_is_refused_with_file_and_line(tmp_path):
+    from graph.faers import ExtractError, read_header
+
+    drug = tmp_path / "DRUG24Q1.txt"
+    drug.write_text("primaryid$caseid$drug_seq$role_cod$drug_name$prod_ai\n10011$1001$1$PS$NINLARO$IXAZOMIB\n",
+                    encoding="ascii")
+    with pytest.raises(ExtractError, match=r"DRUG24Q1.txt: line 1: header lacks drugname"):
+        read_header(drug, "DRUG")
+
+
+@pytest.mark.parametrize("active_ingredient, drug",
+                         [("SUNITINIB MALATE", "sunitinib"), ("QUINIDINE GLUCONATE", "quinidine")])
+def test_salt_forms_of_table_1_agents_match_their_drug(active_ingredient, drug):
+    # How FAERS writes these two DTMA agents of seed 000's Table 1 (Sutent; quinidine gluconate injection).
+    from graph.drug_names import DrugIndex
+
+    index = DrugIndex({"sunitinib": "drug/sunitinib", "quinidine": "drug/quinidine"})
+    assert index.match(active_ingredient, "") == [f"drug/{drug}"]
+    assert not index.unmatched
+
+
+def test_importing_a_quarter_again_leaves_one_provenance_for_its_graph(plain_store, tmp_path):
+    # The second import replaces the quarter graph; graph:build must then say which import made it, not both.
+    from graph.faers_import import import_faers
+    from graph.store import open_store
+
+    from .conftest import ONTOLOGY, select, store_copy
+    from .test_faers import TINY
+
+    store_path = store_copy(plain_store, tmp_path / "store")
+    for _ in range(2):
+        import_faers(store_path, TINY, ONTOLOGY, max_bad_fraction=0.5, signals=False, tallies=None)
+    rows = select(open_store(store_path), """SELECT ?activity ?time WHERE { GRAPH <https://w3id.org/adekg/graph/build> {
+        <https://w3id.org/adekg/graph/faers/2024Q1> prov:wasGeneratedBy ?activity ; prov:generatedAtTime ?time } }""")
+    assert len(rows) == 1
