@@ -16,7 +16,7 @@ from .drug_names import DrugIndex, load_reaction_mapping
 from .faers import BadRow, Extract, Selection, Tally, find_extract, kept_rows, refuse_if_corrupt, select_reports
 from .faers_mapping import (Triple, demo_triples, drug_triples, indication_triples, outcome_triples, quarter_graph,
                             reaction_triples, source_triples, therapy_triples)
-from .provenance import file_entity_quads
+from .provenance import file_entity_quads, forget_graph_update
 from .signals import drug_classes
 from .signals_tally import QuarterTally, ReportTally
 from .terms import ADE, BUILD, BUILD_GRAPH, PROV, RDF, RDFS, XSD
@@ -157,6 +157,9 @@ def import_extract(store: Store, extract: Extract, ontology_dir: Path,
     graph = quarter_graph(extract.quarter)
     if NamedNode(graph) in set(store.named_graphs()):
         store.remove_graph(NamedNode(graph))
+        # what graph:build said of the old graph goes with it, else the graph names every import ever made of the
+        # quarter and the signals find no one tally for it
+        store.update(forget_graph_update(graph))
     tally = ReportTally()
     triples = write_graph(store, graph, extract_triples(extract, selection, drugs, reactions, tally))
     refuse_if_corrupt(selection.tally, max_bad_fraction)
@@ -191,11 +194,6 @@ def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fra
         return import_into_external_store(store_path, extract, ontology_dir, max_bad_fraction, signals, tallies)
 
     def change(store: Store) -> ImportReport:
-        # A quarter imported again: what graph:build said about its old graph goes with it (as the Update that
-        # import_to_file prints does), else the graph names every import ever made and the signals find no one tally.
-        quarter, build = NamedNode(quarter_graph(extract.quarter)), NamedNode(BUILD_GRAPH)
-        for quad in list(store.quads_for_pattern(quarter, None, None, build)):
-            store.remove(quad)
         report = import_extract(store, extract, ontology_dir, max_bad_fraction)
         if signals:
             replace_signals(store, folder=tallies, fresh=[report.tally])

@@ -7,7 +7,7 @@ from typing import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from .terms import ADE, PROV, RDF
+from .terms import ADE, BUILD_GRAPH, PROV, RDF
 
 
 def sha256(path: Path) -> str:
@@ -29,3 +29,8 @@ def file_entity_quads(activity: NamedNode, path: Path, graph: NamedNode,
     yield Quad(activity, NamedNode(PROV + "used"), entity, graph)
     for named in derived:
         yield Quad(named, NamedNode(PROV + "wasDerivedFrom"), entity, graph)
+
+
+def forget_graph_update(graph: str) -> str:
+    """The SPARQL Update that removes what graph:build says of a graph (the activity that made it keeps its record)."""
+    return f"DELETE WHERE {{ GRAPH <{BUILD_GRAPH}> {{ <{graph}> ?p ?o }} }}"

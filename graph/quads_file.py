@@ -17,7 +17,7 @@ from typing import Callable, Iterable, TypeVar
 from pyoxigraph import NamedNode, Quad, RdfFormat, serialize
 
 from .errors import StoreError
-from .terms import BUILD_GRAPH
+from .provenance import forget_graph_update
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ class QuadsFile:
 
 def drop_update(graph: str) -> str:
     """The Update that removes a graph and graph:build's statements about it (its import's own record stays)."""
-    return f"DROP SILENT GRAPH <{graph}> ; DELETE WHERE {{ GRAPH <{BUILD_GRAPH}> {{ <{graph}> ?p ?o }} }}"
+    return f"DROP SILENT GRAPH <{graph}> ; {forget_graph_update(graph)}"
 
 
 def write_quads_file(target: Path, reader, change: Callable[[QuadsFile], T]) -> T:

@@ -390,7 +390,7 @@ class StreamedWrites(RemoteQueries):
 
     def __init__(self, endpoint: Endpoint):
         super().__init__(endpoint)
-        self.token, self.staged, self.removed = secrets.token_hex(4), {}, set()
+        self.token, self.staged, self.removed, self.updates = secrets.token_hex(4), {}, set(), []
 
     def staging(self, graph: str) -> str:
         """The staging graph of one target graph (registered on first use, before anything is sent into it)."""
@@ -402,6 +402,10 @@ class StreamedWrites(RemoteQueries):
     def remove_graph(self, graph: NamedNode) -> None:
         """Replace the graph at commit (with what was staged for it, or by nothing)."""
         self.removed.add(graph.value)
+
+    def update(self, text: str) -> None:
+        """Run a SPARQL Update at commit, in its one request, before the staged graphs go in."""
+        self.updates.append(text)
 
     def bulk_load(self, data: bytes, rdf_format: RdfFormat, to_graph: NamedNode | None = None, **_options) -> None:
         """Send an N-Triples document into the staging graph of `to_graph`."""
@@ -417,19 +421,19 @@ class StreamedWrites(RemoteQueries):
 
     def commit(self) -> None:
         """Swap the staged graphs in with one Update request (a failure before it leaves the store as it was)."""
-        operations = [f"DROP SILENT GRAPH <{graph}>" for graph in sorted(self.removed - set(self.staged))]
+        operations = self.updates + [f"DROP SILENT GRAPH <{graph}>" for graph in sorted(self.removed - set(self.staged))]
         for graph, staging in self.staged.items():
             operations += ([f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>"] if graph in self.removed else
                            [f"ADD SILENT GRAPH <{staging}> TO GRAPH <{graph}>", f"DROP SILENT GRAPH <{staging}>"])
         operations += unregistering(self.staged.values())
         if operations:
             update(self.endpoint, " ;\n".join(operations))
-        self.staged, self.removed = {}, set()
+        self.staged, self.removed, self.updates = {}, set(), []
 
     def discard(self, failure: BaseException | None = None) -> None:
         """Drop what was staged (after `failure`, which names the staging graphs the store refused to drop)."""
         discard_staging(self.endpoint, self.staged.values(), failure)
-        self.staged, self.removed = {}, set()
+        self.staged, self.removed, self.updates = {}, set(), []
 
 
 def streamed(endpoint: Endpoint, change: Callable[[StreamedWrites], T]) -> T:

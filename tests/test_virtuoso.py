@@ -400,6 +400,17 @@ def test_without_gsp_graphs_go_in_pieces_by_sparql_update(virtuoso_built):
     assert graph not in graph_sizes(virtuoso_built)
 
 
+def test_importing_a_quarter_again_leaves_one_provenance_for_its_graph(virtuoso_built, extract, virtuoso_tallies):
+    made_by = (f"SELECT ?activity WHERE {{ GRAPH <https://w3id.org/adekg/graph/build> {{ <{QUARTER}> "
+               "<http://www.w3.org/ns/prov#wasGeneratedBy> ?activity } }")
+    before = graph_terms(construct(virtuoso_built, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{QUARTER}> {{ ?s ?p ?o }} }}"))
+    report = import_faers(virtuoso_built, extract, ONTOLOGY, signals=False, tallies=virtuoso_tallies)
+    activities = [row["activity"].value for row in remote_store.select(virtuoso_built, made_by)]
+    assert activities == [report.tally.activity]  # the second import's, not both
+    assert graph_terms(construct(virtuoso_built,
+                                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{QUARTER}> {{ ?s ?p ?o }} }}")) == before
+
+
 def test_a_quads_file_goes_in_by_virtuosos_bulk_loader_and_its_tally_holds(virtuoso_process, virtuoso_built,
                                                                            embedded_built, extract, virtuoso_tallies,
                                                                            monkeypatch):
