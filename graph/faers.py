@@ -47,6 +47,7 @@ CODES = {
     "e_sub": {"Y", "N"},
     "to_mfr": {"Y", "N"},
 }
+UTF8_BOM = "\xef\xbb\xbf"  # a byte-order mark some editors put in front of a header, read as latin-1
 REQUIRED = {"primaryid", "caseid", "caseversion", "drug_seq", "role_cod", "pt", "outc_cod", "rpsr_cod",
             "dsg_drug_seq", "indi_drug_seq", "indi_pt"}
 # Columns a table's header must have: the required ones, and drugname, which every DRUG row is mapped by.
@@ -130,14 +131,25 @@ def find_extract(folder: Path) -> Extract:
             quarters.add(f"20{quarter.group(1)}Q{quarter.group(2)}")
     if len(quarters) != 1:
         raise ExtractError("the table names do not name one quarter (expected e.g. DEMO23Q1.txt)", file=str(folder))
+    for table in ("DEMO", "DRUG", "REAC"):  # without these no report is worth importing (it would replace a quarter)
+        if not has_rows(tables[table]):
+            raise ExtractError(f"the {table} table has no rows after its header", file=str(tables[table]),
+                               place="line 2")
     deleted = sorted(path for path in files if path.name.upper().startswith("DELETE"))
     return Extract(folder, quarters.pop(), tables, deleted)
+
+
+def has_rows(path: Path) -> bool:
+    """Whether a table file has a non-blank line after its header."""
+    with path.open("r", encoding="latin-1", newline="") as stream:
+        stream.readline()
+        return any(line.strip() for line in stream)
 
 
 def read_header(path: Path, table: str) -> list[str]:
     """The column names of a table file; raise ExtractError if they are not FAERS's."""
     with path.open("r", encoding="latin-1", newline="") as stream:
-        header = stream.readline().rstrip("\r\n")
+        header = stream.readline().rstrip("\r\n").removeprefix(UTF8_BOM)
     names = [name.strip().lower() for name in header.split("$")]
     if names and names[-1] == "":
         names = names[:-1]

@@ -147,6 +147,33 @@ def test_corrupt_extract_refused_with_file_and_line(plain_store, tmp_path):
     assert len(store) == before
 
 
+@pytest.mark.parametrize("table", ["DEMO", "DRUG", "REAC"])
+def test_an_extract_with_a_table_of_no_rows_is_refused_and_the_quarter_kept(plain_store, tmp_path, table):
+    # An extract cut short (a header alone) would otherwise replace the quarter already imported with nothing.
+    from graph.faers_import import import_faers
+    from .conftest import store_copy
+    store_path = store_copy(plain_store, tmp_path / "store")
+    import_faers(store_path, TINY, ONTOLOGY, max_bad_fraction=0.5, signals=False, tallies=None)
+    quarter = NamedNode("https://w3id.org/adekg/graph/faers/2024Q1")
+    before = sum(1 for _ in open_store(store_path).quads_for_pattern(None, None, None, quarter))
+    cut = tmp_path / "cut"
+    shutil.copytree(TINY, cut)
+    path = cut / "ASCII" / f"{table}24Q1.txt"
+    path.write_text(path.read_text(encoding="latin-1").splitlines(keepends=True)[0] + "\n", encoding="latin-1")
+    with pytest.raises(ExtractError) as refused:
+        import_faers(store_path, cut, ONTOLOGY, max_bad_fraction=0.5, signals=False, tallies=None)
+    assert f"{table}24Q1.txt: line 2: the {table} table has no rows after its header" in str(refused.value)
+    assert sum(1 for _ in open_store(store_path).quads_for_pattern(None, None, None, quarter)) == before > 100
+
+
+def test_a_header_behind_a_byte_order_mark_is_read(tmp_path):
+    marked = tmp_path / "marked"
+    shutil.copytree(TINY, marked)
+    demo = marked / "ASCII" / "DEMO24Q1.txt"
+    demo.write_bytes(b"\xef\xbb\xbf" + demo.read_bytes())
+    assert select_reports(find_extract(marked)).kept == select_reports(find_extract(TINY)).kept
+
+
 def test_too_many_malformed_rows_refused(plain_store, tmp_path):
     # The tiny extract has 4 malformed rows of 29: over the default 1 % limit.
     store = writable_copy(plain_store, tmp_path / "store")
