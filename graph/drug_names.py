@@ -20,6 +20,10 @@ SALT_WORDS = {
 # FAERS separates the ingredients of a combination product with a backslash; reporters also write these.
 COMBINATION = re.compile(r"\s*(?:\\|/|\+|;|,|\bAND\b|\bWITH\b)\s*")
 NOISE = re.compile(r"\(.*?\)|\[.*?\]|[^A-Z0-9 \-]")
+# What reporters put in brackets is often the ingredient of a brand name: "VELCADE (BORTEZOMIB)".
+BRACKETED = re.compile(r"\((.*?)\)|\[(.*?)\]")
+# The four-letter suffix of a US biosimilar's nonproprietary name: "BEVACIZUMAB-AWWB" is bevacizumab.
+BIOSIMILAR_SUFFIX = re.compile(r"-[A-Z]{4}$")
 MAPPING_FILE = "meddra-pt-mapping.tsv"
 
 
@@ -46,18 +50,21 @@ class DrugIndex:
         """The ontology drugs a reported product names: the active ingredient first, then the drug name."""
         found = self.drugs_named(active_ingredient, drug_name)
         if not found:
-            self.unmatched[(active_ingredient or drug_name).upper().strip()] += 1
+            self.unmatched[" ".join((active_ingredient or drug_name).upper().split())] += 1
         return found
 
     def drugs_named(self, active_ingredient: str, drug_name: str) -> list[str]:
-        """The ontology drugs named by the active ingredient, else by the drug name (none if neither matches)."""
-        for text in (active_ingredient, drug_name):
+        """The ontology drugs named by the active ingredient, else by the drug name, else by what either holds in
+        brackets (none if nothing matches)."""
+        texts = [active_ingredient, drug_name]
+        texts += [inner for text in texts for pair in BRACKETED.findall(text.upper()) for inner in pair if inner]
+        for text in texts:
             if not text:
                 continue
             parts = [moiety(part) for part in COMBINATION.split(text.upper()) if part.strip()]
-            found = [self.by_name[part] for part in parts if part in self.by_name]
-            if found:
-                return list(dict.fromkeys(found))
+            found = [self.by_name.get(part) or self.by_name.get(BIOSIMILAR_SUFFIX.sub("", part)) for part in parts]
+            if any(found):
+                return list(dict.fromkeys(drug for drug in found if drug))
         return []
 
 

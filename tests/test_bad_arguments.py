@@ -52,3 +52,32 @@ def test_importing_a_quarter_again_leaves_one_provenance_for_its_graph(plain_sto
     rows = select(open_store(store_path), """SELECT ?activity ?time WHERE { GRAPH <https://w3id.org/adekg/graph/build> {
         <https://w3id.org/adekg/graph/faers/2024Q1> prov:wasGeneratedBy ?activity ; prov:generatedAtTime ?time } }""")
     assert len(rows) == 1
+
+
+@pytest.mark.parametrize("active_ingredient, drug_name, drug",
+                         [("", "Velcade (bortezomib)", "bortezomib"), ("", "NINLARO [IXAZOMIB CITRATE]", "ixazomib"),
+                          ("BEVACIZUMAB-AWWB", "MVASI", "bevacizumab"), ("", "bevacizumab-bvzr", "bevacizumab")])
+def test_a_brand_name_with_its_ingredient_in_brackets_or_a_biosimilar_suffix_matches(active_ingredient, drug_name,
+                                                                                      drug):
+    from graph.drug_names import DrugIndex
+
+    index = DrugIndex({"bortezomib": "drug/bortezomib", "ixazomib": "drug/ixazomib", "bevacizumab": "drug/bevacizumab"})
+    assert index.match(active_ingredient, drug_name) == [f"drug/{drug}"]
+    assert not index.unmatched
+
+
+def test_a_name_in_brackets_does_not_hide_the_name_outside_them():
+    from graph.drug_names import DrugIndex
+
+    index = DrugIndex({"lenalidomide": "drug/lenalidomide", "dexamethasone": "drug/dexamethasone"})
+    assert index.match("", "LENALIDOMIDE (DEXAMETHASONE KIT)") == ["drug/lenalidomide"]  # brackets only as a fallback
+    assert index.match("", "HERBAL (UNKNOWN)") == [] and index.unmatched == {"HERBAL (UNKNOWN)": 1}
+
+
+def test_unmatched_names_are_counted_once_whatever_their_spacing():
+    from graph.drug_names import DrugIndex
+
+    index = DrugIndex({})
+    for name in ("MYSTERY  HERB", " mystery herb ", "MYSTERY HERB"):
+        index.match("", name)
+    assert index.unmatched == {"MYSTERY HERB": 3}
