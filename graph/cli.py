@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -57,6 +58,24 @@ def checked(convert, what: str):
 
 WHOLE = checked(int, "a whole number")
 NUMBER = checked(float, "a number")
+
+
+def counted(text) -> int:
+    """A whole number of at least 1."""
+    if int(text) < 1:
+        raise ValueError(text)
+    return int(text)
+
+
+def quarter_label(text) -> str:
+    """A FAERS quarter, YYYYQn with n from 1 to 4."""
+    if not re.fullmatch(r"\d{4}Q[1-4]", str(text)):
+        raise ValueError(text)
+    return str(text)
+
+
+COUNT = checked(counted, "a whole number of at least 1")
+QUARTER = checked(quarter_label, "a quarter such as 2025Q1 (YYYYQn, n from 1 to 4)")
 
 
 def default_cache() -> Path:
@@ -198,10 +217,10 @@ def parser() -> argparse.ArgumentParser:
                        help="deepest bracket nesting a query may have (and 8x as many chain links: UNION, ||, /, ...), "
                             "else 400; 0 for none (env ADEKG_MAX_DEPTH)")
     synth = with_ontology(command("synth-faers", "write a seeded synthetic FAERS quarterly extract with planted signals"))
-    synth.add_argument("--reports", type=WHOLE, required=True, help="number of cases")
-    synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into")
+    synth.add_argument("--reports", type=COUNT, required=True, help="number of cases")
+    synth.add_argument("--out", type=Path, required=True, help="folder to write the extract into (new or empty)")
     synth.add_argument("--seed", type=WHOLE, default=1)
-    synth.add_argument("--quarter", default="2025Q1", help="quarter label, e.g. 2025Q1")
+    synth.add_argument("--quarter", type=QUARTER, default="2025Q1", help="quarter label, e.g. 2025Q1")
     faers = with_ontology(with_store(command("import-faers", "import one FAERS quarterly ASCII extract, then recompute the signals")))
     faers.add_argument("folder", type=Path, help="folder holding the seven tables (and Deleted/)")
     faers.add_argument("--max-bad-fraction", type=NUMBER, default=0.01,
@@ -383,7 +402,13 @@ def run_serve(args, progress) -> int:
 
 def run_synth_faers(args, progress) -> int:
     """adekg synth-faers."""
+    from .faers import ExtractError
     from .faers_synth import ontology_drug_keys, synthesize
+    if args.out.exists() and not args.out.is_dir():
+        raise ExtractError("is a file, not a folder to write the extract into", file=str(args.out))
+    if args.out.is_dir() and any(args.out.iterdir()):
+        raise ExtractError("is not empty: synth-faers writes a new extract into a new or empty folder (it would "
+                           "overwrite or mix with what is there)", file=str(args.out))
     summary = synthesize(args.out, args.reports, ontology_drug_keys(args.ontology), args.seed, args.quarter)
     if progress.level:
         print(f"wrote {summary['cases']} cases ({summary['versions']} report versions, {summary['deleted']} deleted, "

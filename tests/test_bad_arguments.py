@@ -81,3 +81,28 @@ def test_unmatched_names_are_counted_once_whatever_their_spacing():
     for name in ("MYSTERY  HERB", " mystery herb ", "MYSTERY HERB"):
         index.match("", name)
     assert index.unmatched == {"MYSTERY HERB": 3}
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--reports", "-5"], "'-5' is not a whole number of at least 1"),
+    (["--reports", "10", "--quarter", "2025Q5"], "'2025Q5' is not a quarter such as 2025Q1"),
+    (["--reports", "10", "--quarter", "foo"], "'foo' is not a quarter such as 2025Q1")])
+def test_synth_faers_refuses_a_bad_count_or_quarter_before_writing(tmp_path, capsys, arguments, message):
+    from graph.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["synth-faers", *arguments, "--out", str(tmp_path / "extract")])
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "extract").exists()
+
+
+def test_synth_faers_refuses_a_file_or_a_folder_that_holds_something(tmp_path, capsys):
+    from graph.cli import main
+
+    (tmp_path / "a-file").write_text("mine")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "DEMO25Q1.txt").write_text("mine")
+    for out, problem in (("a-file", "is a file"), ("full", "is not empty")):
+        assert main(["-q", "synth-faers", "--reports", "10", "--out", str(tmp_path / out)]) != 0
+        assert problem in capsys.readouterr().err
+    assert (tmp_path / "a-file").read_text() == "mine" and (tmp_path / "full" / "DEMO25Q1.txt").read_text() == "mine"
