@@ -24,6 +24,8 @@ ADE = "https://w3id.org/adekg/ontology/"
 HAS_EVIDENCE = NamedNode(ADE + "hasEvidence")
 IN_SOURCE_TEXT = NamedNode(ADE + "inSourceText")
 FILE_NAME = NamedNode(ADE + "fileName")
+HAS_SIGNAL = NamedNode(ADE + "hasDisproportionalitySignal")
+SIGNAL_DETECTED = NamedNode(ADE + "signalDetected")
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 DEFINITIONS = ("http://www.w3.org/2004/02/skos/core#definition", "http://purl.obolibrary.org/obo/IAO_0000115",
@@ -176,11 +178,19 @@ def statement_source(store):
 
 
 def drug_statements(store, iri_base: str, key: str) -> list[Triple]:
-    """The drug document: the drug, nodes linking to it, class-level risks naming it, mechanisms, evidence."""
+    """The drug document: the drug, nodes linking to it, class-level risks naming it with the signals they link to,
+    mechanisms, evidence.
+
+    Not the FAERS reports naming the drug, nor its signals that were not flagged: tens of thousands at 10^6
+    reports, one SPARQL query away (docs/faers.md), they would make a document of megabytes.
+    """
     drug = NamedNode(iri_base + "drug/" + key)
     source = statement_source(store)
+    faers_reports = iri_base + "data/faers/"
     linking = list(dict.fromkeys(q.subject for q in source.quads_for_pattern(None, None, drug, None)
-                                 if isinstance(q.subject, NamedNode) and q.subject != drug))
+                                 if isinstance(q.subject, NamedNode) and q.subject != drug
+                                 and not q.subject.value.startswith(faers_reports)))
+    linking = [node for node in linking if not unflagged_signal(source, node)]
     risks = current_app.extensions["adekg_ld_queries"]["drug-risks"]
     linking += [row["risk"] for row in store.query(risks, use_default_graph_as_union=True,
                                                    substitutions={Variable("drug"): drug})
@@ -189,9 +199,14 @@ def drug_statements(store, iri_base: str, key: str) -> list[Triple]:
     subjects = [drug, *linking]
     seen: set = set()
     triples = with_evidence(source, subjects, seen)
-    mechanisms = list(dict.fromkeys(t.object for t in triples if isinstance(t.object, NamedNode)
-                                    and t.object.value.startswith(mechanism_base)))
-    return list(dict.fromkeys(triples + with_evidence(source, mechanisms, seen)))
+    linked = list(dict.fromkeys(t.object for t in triples if isinstance(t.object, NamedNode)
+                                and (t.object.value.startswith(mechanism_base) or t.predicate == HAS_SIGNAL)))
+    return list(dict.fromkeys(triples + with_evidence(source, linked, seen)))
+
+
+def unflagged_signal(source, node) -> bool:
+    """Whether a node is a disproportionality signal that was not flagged."""
+    return any(quad.object.value == "false" for quad in source.quads_for_pattern(node, SIGNAL_DETECTED, None, None))
 
 
 def served_context_url() -> str:

@@ -42,3 +42,36 @@ def test_case_report_questions_keep_their_answers_with_reports_imported(faers_st
     the published case reports must still answer from the case reports only (their patterns are made selective for
     speed at scale, benchmarks/faers.py; this checks that no rewrite lets the imported reports in)."""
     test_competency.test_competency_question(open_store(faers_store), question)
+
+
+def test_the_drug_document_shows_the_class_risk_beside_its_signal_and_not_every_report(faers_store):
+    # /api/drug/ixazomib: the case-report class risk with the FAERS signal it links to, its figures embedded (the
+    # hand-checkable extract: PRR 9.0, ROR 21.0 of 6 / 10 / 8 / 40). The spontaneous reports naming ixazomib and
+    # its unflagged signals stay out: thousands at scale, one SPARQL query away.
+    import json
+    from server import create_app
+
+    text = create_app(store_path=faers_store).test_client().get("/api/drug/ixazomib").get_data(as_text=True)
+    nodes: dict[str, list[dict]] = {}
+
+    def walk(value):
+        if isinstance(value, dict):
+            if "id" in value and len(value) > 1:
+                nodes.setdefault(value["id"], []).append(value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(text))
+    risk = nodes["https://w3id.org/adekg/inferred/class-risk/ProteasomeInhibitor/DrugInducedThromboticMicroangiopathy"]
+    signals = [signal for node in risk for signal in node.get("hasDisproportionalitySignal", [])]
+    assert [(s["prr"], s["ror"], s["reportsWithDrugAndEvent"], s["reportsWithDrug"], s["reportsWithEvent"],
+             s["reportsTotal"]) for s in signals] == [([9], [21], [6], [10], [8], [40])]
+    assert "data/faers/" not in text  # no FAERS report, patient or exposure node
+    ixazomib_signals = open_store(faers_store).query(
+        "PREFIX ade: <https://w3id.org/adekg/ontology/> SELECT ?s ?flag WHERE { ?s ade:signalDrug "
+        "<https://w3id.org/adekg/drug/ixazomib> ; ade:signalDetected ?flag }", use_default_graph_as_union=True)
+    shown = {row["s"].value: row["s"].value in nodes for row in ixazomib_signals if row["flag"].value == "false"}
+    assert shown and not any(shown.values())  # the unflagged signals of ixazomib are not in its document
