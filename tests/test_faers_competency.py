@@ -49,7 +49,9 @@ def test_the_drug_document_shows_the_class_risk_beside_its_signal_and_not_every_
     # hand-checkable extract: PRR 9.0, ROR 21.0 of 6 / 10 / 8 / 40). The spontaneous reports naming ixazomib and
     # its unflagged signals stay out: thousands at scale, one SPARQL query away.
     import json
+    from jsonschema import Draft202012Validator
     from server import create_app
+    from .test_api_schema import SCHEMA
 
     text = create_app(store_path=faers_store).test_client().get("/api/drug/ixazomib").get_data(as_text=True)
     nodes: dict[str, list[dict]] = {}
@@ -64,7 +66,9 @@ def test_the_drug_document_shows_the_class_risk_beside_its_signal_and_not_every_
             for item in value:
                 walk(item)
 
-    walk(json.loads(text))
+    document = json.loads(text)
+    Draft202012Validator(SCHEMA).validate(document)  # the shape docs/api.schema.json promises apps
+    walk(document)
     risk = nodes["https://w3id.org/adekg/inferred/class-risk/ProteasomeInhibitor/DrugInducedThromboticMicroangiopathy"]
     signals = [signal for node in risk for signal in node.get("hasDisproportionalitySignal", [])]
     assert [(s["prr"], s["ror"], s["reportsWithDrugAndEvent"], s["reportsWithDrug"], s["reportsWithEvent"],
