@@ -106,3 +106,13 @@ def test_synth_faers_refuses_a_file_or_a_folder_that_holds_something(tmp_path, c
         assert main(["-q", "synth-faers", "--reports", "10", "--out", str(tmp_path / out)]) != 0
         assert problem in capsys.readouterr().err
     assert (tmp_path / "a-file").read_text() == "mine" and (tmp_path / "full" / "DEMO25Q1.txt").read_text() == "mine"
+
+
+def test_faers_mitomycin_matches_the_ontologys_mitomycin_c(plain_store):
+    # FAERS names it by its INN, MITOMYCIN; the ontology's label is "mitomycin C", its skos:altLabel "mitomycin".
+    from graph.faers_import import drug_index
+    from graph.store import open_store
+
+    index = drug_index(open_store(plain_store))
+    assert index.match("MITOMYCIN", "MUTAMYCIN") == ["https://w3id.org/adekg/drug/mitomycin"]
+    assert index.match("", "Mitomycin C") == ["https://w3id.org/adekg/drug/mitomycin"]
