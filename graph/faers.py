@@ -110,6 +110,7 @@ class Selection:
     superseded: int = 0              # older versions of a case dropped
     deleted: int = 0                 # reports of deleted cases dropped
     tally: Tally = dataclasses.field(default_factory=Tally)
+    deleted_cases: frozenset[int] = frozenset()  # the case numbers the extract lists as deleted
 
 
 def find_extract(folder: Path) -> Extract:
@@ -268,7 +269,7 @@ def select_reports(extract: Extract) -> Selection:
                 continue
         latest[case] = (version, primary)
     kept = {primary for _, primary in latest.values()}
-    return Selection(kept, superseded, dropped, tally)
+    return Selection(kept, superseded, dropped, tally, frozenset(deleted))
 
 
 def kept_rows(extract: Extract, table: str, selection: Selection, tally: Tally | None = None) -> Iterator[dict[str, str]]:

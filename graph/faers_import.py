@@ -6,6 +6,7 @@ import datetime
 import concurrent.futures
 import itertools
 import uuid
+from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -25,6 +26,7 @@ SPARQL = Path(__file__).resolve().parent / "sparql"
 SOFTWARE = NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}")
 MAX_BAD_FRACTION = 0.01
 CHUNK_TRIPLES = 250_000  # per bulk_load call: about 0.3 GiB of loader memory
+DELETED_CASES_PER_QUERY = 200  # case numbers in one VALUES block of reports-of-cases.rq
 
 
 @dataclasses.dataclass
@@ -40,11 +42,19 @@ class ImportReport:
     rows_rejected: int = 0
     triples: int = 0
     tally: QuarterTally | None = dataclasses.field(default=None, repr=False)  # the signals' counts, for signals.py
+    # Reports of cases this extract deletes, found in other quarter graphs: by graph, what each one's tally counted
+    # (its suspect drugs and reactions); `removed_elsewhere` says whether they were removed there.
+    deleted_elsewhere: dict[str, list[tuple[set[str], set[str]]]] = dataclasses.field(default_factory=dict, repr=False)
+    removed_elsewhere: bool = False
 
     def lines(self, top: int = 20) -> list[str]:
         """The report as printable lines: counts, the first malformed rows, the most frequent unmatched names."""
         out = [f"{self.quarter}: {self.reports} reports imported, {self.superseded} older case versions and "
                f"{self.deleted} reports of deleted cases dropped, {self.rows_rejected} malformed rows skipped"]
+        for graph, reports in sorted(self.deleted_elsewhere.items()):
+            out.append(f"  {len(reports)} reports of cases this extract deletes removed from {graph}" if self.removed_elsewhere
+                       else f"  {len(reports)} reports of cases this extract deletes are in {graph} and were NOT removed "
+                            f"(an external store or a quads file: docs/faers.md, 'Deleted cases')")
         out += [f"  skipped {row}" for row in self.bad_rows[:top]]
         if self.unmatched_drugs:
             out.append(f"  {len(self.unmatched_drugs)} drug names not in the ontology (kept as text), most frequent:")
@@ -78,6 +88,57 @@ def extract_triples(extract: Extract, selection: Selection, drugs: DrugIndex,
                           ("INDI", indication_triples)):
         for row in kept_rows(extract, table, selection):
             yield from mapper(row)
+
+
+def reports_of_deleted_cases(store, cases: frozenset[int], quarter: str) -> dict[str, list[str]]:
+    """The reports of these cases in quarter graphs other than `quarter` (an earlier import of them), by graph."""
+    text = (SPARQL / "reports-of-cases.rq").read_text(encoding="utf-8")
+    found, ordered = defaultdict(list), sorted(cases)
+    for start in range(0, len(ordered), DELETED_CASES_PER_QUERY):
+        values = " ".join(str(case) for case in ordered[start:start + DELETED_CASES_PER_QUERY])
+        for row in store.query(text.replace("WHERE {", f"WHERE {{ VALUES ?case {{ {values} }}", 1)):
+            if row["graph"].value != quarter:
+                found[row["graph"].value].append(row["report"].value)
+    return dict(found)
+
+
+def report_quads(store: Store, report: str, graph: str) -> list[Quad]:
+    """Every quad of one FAERS report in its graph: the report and the nodes under its IRI (patient, exposures...)."""
+    quads, pending, seen, target = [], [NamedNode(report)], set(), NamedNode(graph)
+    while pending:
+        node = pending.pop()
+        if node not in seen:
+            seen.add(node)
+            for quad in store.quads_for_pattern(node, None, None, target):
+                quads.append(quad)
+                if isinstance(quad.object, NamedNode) and quad.object.value.startswith(report + "/"):
+                    pending.append(quad.object)
+    return quads
+
+
+def counted_in_tally(quads: list[Quad]) -> tuple[set[str], set[str]]:
+    """What a report's import tally counted: its suspect ontology drugs and its reaction names."""
+    suspects = {quad.subject for quad in quads
+                if quad.predicate.value == ADE + "exposureRole" and quad.object.value == ADE + "SuspectDrug"}
+    drugs = {quad.object.value for quad in quads if quad.predicate.value == ADE + "drug" and quad.subject in suspects}
+    return drugs, {quad.object.value for quad in quads if quad.predicate.value == ADE + "reactionName"}
+
+
+def remove_deleted_elsewhere(store, cases: frozenset[int], quarter: str) -> tuple[dict, bool]:
+    """Remove from the other quarter graphs the reports of cases an extract deletes (FAERS deletes a case from the
+    whole database); by graph, what each removed report counted in its tally. A writer that cannot remove single
+    triples (an external store, a quads file) only finds them: (found, False)."""
+    found = reports_of_deleted_cases(store, cases, quarter) if cases else {}
+    removable = isinstance(store, Store)
+    counted = {}
+    for graph, reports in found.items():
+        counted[graph] = []
+        for report in reports:
+            quads = report_quads(store, report, graph) if removable else []
+            counted[graph].append(counted_in_tally(quads))
+            for quad in quads:
+                store.remove(quad)
+    return counted, removable
 
 
 def ntriples_chunks(triples: Iterable[Triple], size: int = CHUNK_TRIPLES) -> Iterator[tuple[bytes, int]]:
@@ -131,9 +192,10 @@ def provenance_quads(extract: Extract, report: ImportReport, started: datetime.d
     yield quad(activity, PROV + "startedAtTime", Literal(started.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime")))
     yield quad(activity, PROV + "endedAtTime", Literal(now.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime")))
     yield quad(activity, PROV + "wasAssociatedWith", SOFTWARE)
+    removed = sum(map(len, report.deleted_elsewhere.values())) if report.removed_elsewhere else 0
     for prop, value in (("reportsImported", report.reports), ("reportsSuperseded", report.superseded),
-                        ("reportsDeleted", report.deleted), ("rowsRejected", report.rows_rejected),
-                        ("unmatchedDrugNames", len(report.unmatched_drugs))):
+                        ("reportsDeleted", report.deleted), ("reportsDeletedElsewhere", removed),
+                        ("rowsRejected", report.rows_rejected), ("unmatchedDrugNames", len(report.unmatched_drugs))):
         yield quad(activity, ADE + prop, integer(value))
     yield quad(named, RDF + "type", NamedNode(PROV + "Entity"))
     yield quad(named, RDFS + "label", Literal(f"FAERS spontaneous reports, quarter {extract.quarter}"))
@@ -160,6 +222,7 @@ def import_extract(store: Store, extract: Extract, ontology_dir: Path,
         # what graph:build said of the old graph goes with it, else the graph names every import ever made of the
         # quarter and the signals find no one tally for it
         store.update(forget_graph_update(graph))
+    deleted_elsewhere, removed = remove_deleted_elsewhere(store, selection.deleted_cases, graph)
     tally = ReportTally()
     triples = write_graph(store, graph, extract_triples(extract, selection, drugs, reactions, tally))
     refuse_if_corrupt(selection.tally, max_bad_fraction)
@@ -169,7 +232,7 @@ def import_extract(store: Store, extract: Extract, ontology_dir: Path,
                                                    if name.casefold() in reactions})
     report = ImportReport(extract.quarter, len(selection.kept), selection.superseded, selection.deleted,
                           selection.tally.bad_rows, drugs.unmatched.most_common(), selection.tally.rejected, triples,
-                          counted)
+                          counted, deleted_elsewhere, removed)
     store.bulk_extend(provenance_quads(extract, report, started, activity))
     return report
 
@@ -193,16 +256,35 @@ def import_faers(store_path: Path, folder: Path, ontology_dir: Path, max_bad_fra
     if is_remote(store_path):  # streamed into staging graphs of the external store, no local copy of it
         return import_into_external_store(store_path, extract, ontology_dir, max_bad_fraction, signals, tallies)
 
-    def change(store: Store) -> ImportReport:
+    def change(store: Store) -> tuple[ImportReport, list[QuarterTally]]:
         report = import_extract(store, extract, ontology_dir, max_bad_fraction)
+        reduced = tallies_without(store, tallies, report.deleted_elsewhere)
         if signals:
-            replace_signals(store, folder=tallies, fresh=[report.tally])
-        return report
+            replace_signals(store, folder=tallies, fresh=[report.tally, *reduced])
+        return report, reduced
 
-    report = derive_generation(store_path, change)
+    report, reduced = derive_generation(store_path, change)
     if tallies is not None:  # kept once the quarter graph is published; named by the import that counted it
-        save(tallies, report.tally)
+        for tally in [report.tally, *reduced]:
+            save(tallies, tally)
     return report
+
+
+def tallies_without(store: Store, folder: Path | None, removed: dict[str, list]) -> list[QuarterTally]:
+    """The tallies of the quarter graphs reports were removed from, without those reports (none for a quarter whose
+    tally is not kept: its signals then count the reports in the store)."""
+    from .signals import rows
+    from .signals_tally import load
+    if folder is None or not removed:
+        return []
+    made_by = {row["graph"].value: row["activity"].value for row in rows(store, "quarter-activities")}
+    reduced = []
+    for graph, reports in removed.items():
+        tally = load(folder, graph, made_by[graph]) if graph in made_by else None
+        if tally is not None:
+            tally.remove_reports(reports)
+            reduced.append(tally)
+    return reduced
 
 
 def import_to_file(store_path, extract: Extract, ontology_dir: Path, max_bad_fraction: float, tallies: Path | None,

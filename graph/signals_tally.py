@@ -52,6 +52,19 @@ class QuarterTally:
     counts: Counts
     reaction_types: dict[str, str]
 
+    def remove_reports(self, reports: list[tuple[set[str], set[str]]]) -> None:
+        """Take out reports this tally counted, each given by its suspect drugs and its reaction names."""
+        counts = self.counts
+        for drugs, reactions in reports:
+            products = set(drugs) | {cls for drug in drugs for cls in self.classes.get(drug, ())}
+            counts.total -= 1
+            counts.per_product.subtract(products)
+            counts.per_reaction.subtract(reactions)
+            counts.per_pair.subtract((product, reaction) for product in products for reaction in reactions)
+        for counter in (counts.per_product, counts.per_reaction, counts.per_pair):
+            for key in [key for key, n in counter.items() if n <= 0]:
+                del counter[key]
+
 
 class ReportTally:
     """Suspect ontology drugs and reactions of the kept reports, gathered row by row in compact arrays."""

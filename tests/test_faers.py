@@ -186,3 +186,67 @@ def test_too_many_malformed_rows_refused(plain_store, tmp_path):
 def test_selection_is_bounded_by_cases_not_rows():
     selection = select_reports(find_extract(TINY))
     assert selection.kept == {10012, 10031, 10041}
+
+
+def shifted_quarter(source: Path, target: Path, quarter: str, deleted: list[int]) -> Path:
+    """A copy of an extract as another quarter: its primaryids and caseids moved up by 1,000,000 (so its cases are
+    new ones), with a deleted-case list."""
+    (target / "ASCII").mkdir(parents=True)
+    for path in (source / "ASCII").iterdir():
+        lines = path.read_text(encoding="latin-1").splitlines()
+        header, rows = lines[0], [line.split("$") for line in lines[1:] if line]
+        shift_case = header.lower().split("$")[1] == "caseid"
+        for fields in rows:
+            fields[0] = str(int(fields[0]) + 1_000_000)
+            if shift_case:
+                fields[1] = str(int(fields[1]) + 1_000_000)
+        name = path.name.replace(path.stem[-4:], quarter[2:4] + quarter[4:])
+        (target / "ASCII" / name).write_text("\n".join([header, *("$".join(f) for f in rows)]) + "\n", encoding="latin-1")
+    (target / "Deleted").mkdir()
+    (target / "Deleted" / f"DELETE{quarter[2:4]}{quarter[4:]}.txt").write_text("".join(f"{case}\n" for case in deleted))
+    return target
+
+
+def test_a_later_quarter_deletes_a_case_from_the_quarters_before_it(built_store, tmp_path):
+    # FAERS deletes a case from the whole database: 2025Q2 lists case 5001 of 2025Q1 (report 50011, ixazomib x
+    # thrombotic microangiopathy, tests/faers/cq/README.md), so the report leaves 2025Q1's graph and the signals.
+    from graph.faers_import import import_faers
+    from graph.signals import update_signals
+
+    from .test_faers_competency import EXTRACT as CQ
+
+    store_path = tmp_path / "store"
+    shutil.copytree(built_store, store_path, symlinks=True)
+    import_faers(store_path, CQ, ONTOLOGY)
+    report = import_faers(store_path, shifted_quarter(CQ, tmp_path / "q2", "2025Q2", [5001]), ONTOLOGY)
+    assert {graph: len(reports) for graph, reports in report.deleted_elsewhere.items()} == {
+        "https://w3id.org/adekg/graph/faers/2025Q1": 1} and report.removed_elsewhere
+    assert "  1 reports of cases this extract deletes removed from https://w3id.org/adekg/graph/faers/2025Q1" in report.lines()
+    store = open_store(store_path)
+    assert not values(store, "SELECT ?s WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(r:50011))) }")
+    assert values(store, "SELECT ?s WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(r:50021))) }")  # the others stay
+    assert values(store, "SELECT ?n WHERE { GRAPH <https://w3id.org/adekg/graph/build> { ?a ade:reportsDeletedElsewhere ?n } }") \
+        >= {("1",)}
+    figures = """SELECT ?a ?drug ?event ?total WHERE { ?s ade:signalDrugClass ade:ProteasomeInhibitor ;
+        ade:reactionName "Thrombotic microangiopathy" ; ade:reportsWithDrugAndEvent ?a ; ade:reportsWithDrug ?drug ;
+        ade:reportsWithEvent ?event ; ade:reportsTotal ?total }"""
+    tallied = values(store, figures)
+    assert tallied == {("11", "19", "15", "79")}  # 6 + 6 - 1 of 10 + 10 - 1, 8 + 8 - 1, 40 + 40 - 1 reports
+    update_signals(store_path, tallies=tmp_path / "no-tallies")  # counted again from the reports in the store
+    assert values(open_store(store_path), figures) == tallied
+
+
+def test_a_quads_file_names_the_reports_of_deleted_cases_it_cannot_remove(built_store, tmp_path):
+    from graph.faers_import import import_faers
+
+    from .test_faers_competency import EXTRACT as CQ
+
+    store_path = tmp_path / "store"
+    shutil.copytree(built_store, store_path, symlinks=True)
+    import_faers(store_path, CQ, ONTOLOGY, signals=False)
+    report = import_faers(store_path, shifted_quarter(CQ, tmp_path / "q2", "2025Q2", [5001, 5002]), ONTOLOGY,
+                          to_file=tmp_path / "q2.nq")
+    assert not report.removed_elsewhere and report.deleted_elsewhere.keys() == {"https://w3id.org/adekg/graph/faers/2025Q1"}
+    assert "  2 reports of cases this extract deletes are in https://w3id.org/adekg/graph/faers/2025Q1 and were NOT " \
+           "removed (an external store or a quads file: docs/faers.md, 'Deleted cases')" in report.lines()
+    assert values(open_store(store_path), "SELECT ?s WHERE { r:50011 ade:faersCaseId ?s }") == {("5001",)}
