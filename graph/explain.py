@@ -60,6 +60,46 @@ def write_node(store: Store, node: NamedNode, depth: int, lines: list[str], seen
                 name = f" ({premise['name'].value})" if premise["name"] else ""
                 lines.append(f"{indent}  premise {shorten(target)}{name}")
                 write_quotes(store, target, depth + 2, lines)
+    write_signals(store, node, depth, lines)
+
+
+def write_signals(store: Store, node: NamedNode, depth: int, lines: list[str]) -> None:
+    """Write the FAERS signals a class-level risk is linked to, or the signal the node is, with how it was computed."""
+    indent = "  " * depth
+    for row in query(store, "linked-signals", node=node):
+        lines.append(f"{indent}  linked by graph/sparql/link-signals.rq (the same drug class; the same event type, "
+                     "or a class above or below it) to the FAERS signal:")
+        write_signal(store, row["signal"], depth + 2, lines)
+    write_signal(store, node, depth + 1, lines, named=False)
+
+
+def write_signal(store: Store, signal: NamedNode, depth: int, lines: list[str], named: bool = True) -> None:
+    """Write one disproportionality signal: counts, figures, flag, method, thresholds and the quarters it counted."""
+    indent = "  " * depth
+    for row in query(store, "signal-figures", signal=signal):
+        def figure(name: str, lower: str, upper: str) -> str:
+            value = row[name].value if row[name] else "-"
+            bounds = [row[key].value if row[key] else "unbounded" for key in (lower, upper)]
+            return f"{name.upper()} {value} [{bounds[0]}, {bounds[1]}]"
+
+        if named:
+            lines.append(f"{indent}{shorten(signal)}")
+        lines.append(f"{indent}  disproportionality of {shorten(row['product'])} x \"{row['reaction'].value}\": "
+                     f"{row['a'].value} reports with both, {row['withDrug'].value} with the drug, "
+                     f"{row['withEvent'].value} with the event, of {row['total'].value}")
+        ebgm = f", EBGM {row['ebgm'].value} (EB05 {row['eb05'].value})" if row["ebgm"] and row["eb05"] else ""
+        lines.append(f"{indent}  {figure('prr', 'prrLower', 'prrUpper')}, {figure('ror', 'rorLower', 'rorUpper')}, "
+                     f"{figure('ic', 'icLower', 'icUpper')}{ebgm}; flagged: "
+                     f"{'yes' if row['flagged'].value == 'true' else 'no'}")
+        if row["activity"] is not None:
+            lines.append(f"{indent}  computed by {shorten(row['activity'])}: "
+                         f"{row['method'].value if row['method'] else ''}")
+            if row["thresholds"]:
+                lines.append(f"{indent}  thresholds: {row['thresholds'].value}")
+            for source in query(store, "signal-sources", activity=row["activity"]):
+                made_by = f" (imported by {shorten(source['import'])})" if source["import"] else ""
+                lines.append(f"{indent}  counted over the reports of {shorten(source['graph'])}{made_by}")
+        return
 
 
 def write_quotes(store: Store, fact: NamedNode, depth: int, lines: list[str]) -> None:

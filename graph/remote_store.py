@@ -509,14 +509,14 @@ def replace_signals(endpoint: Endpoint, thresholds=None, folder: Path | None = N
     they hold, else on the reports read back from the store by predicate); return the statistics table.
     """
     from .faers_import import ntriples_chunks
-    from .signals import SIGNALS_GRAPH, Thresholds, compute_signals
+    from .signals import SIGNALS_GRAPH, Thresholds, compute_signals, ended
 
     def change(writes: StreamedWrites):
         triples, provenance, table = compute_signals(writes, thresholds or Thresholds(), folder, fresh)
         writes.remove_graph(NamedNode(SIGNALS_GRAPH))
         for chunk, _ in ntriples_chunks(triples):
             writes.bulk_load(chunk, RdfFormat.N_TRIPLES, to_graph=NamedNode(SIGNALS_GRAPH))
-        writes.bulk_extend(provenance)
+        writes.bulk_extend(ended(provenance))
         return table
 
     table = streamed(endpoint, change)

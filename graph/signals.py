@@ -211,6 +211,14 @@ def activity_quads(activity: NamedNode, thresholds: Thresholds, graphs: list[str
     yield Quad(NamedNode(SIGNALS_GRAPH), TYPE, NamedNode(PROV + "Entity"), graph)
 
 
+def ended(provenance: list[Quad]) -> list[Quad]:
+    """The signal computation's provenance with its end time (now: once its signals are written)."""
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    activity = next(quad.subject for quad in provenance if quad.predicate.value == RDF + "type")
+    return [*provenance, Quad(activity, NamedNode(PROV + "endedAtTime"), Literal(now, datatype=NamedNode(XSD + "dateTime")),
+                              NamedNode(BUILD_GRAPH))]
+
+
 def faers_graphs(store: Store) -> list[str]:
     """The named graphs that hold imported FAERS quarters."""
     return sorted(graph.value for graph in store.named_graphs() if graph.value.startswith(GRAPH + "faers/"))
@@ -297,7 +305,7 @@ def replace_signals(store: Store, thresholds: Thresholds = Thresholds(), folder:
     from .faers_import import write_graph  # the import's chunked bulk loader (it imports this module)
     triples, provenance, table = compute_signals(store, thresholds, folder, fresh)
     write_graph(store, SIGNALS_GRAPH, triples)
-    store.bulk_extend(provenance + link_quads(store))  # one more load, not two: each leaves files every read visits
+    store.bulk_extend(ended(provenance) + link_quads(store))  # one more load, not two: each leaves files every read visits
     return table
 
 

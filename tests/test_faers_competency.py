@@ -79,3 +79,20 @@ def test_the_drug_document_shows_the_class_risk_beside_its_signal_and_not_every_
         "<https://w3id.org/adekg/drug/ixazomib> ; ade:signalDetected ?flag }", use_default_graph_as_union=True)
     shown = {row["s"].value: row["s"].value in nodes for row in ixazomib_signals if row["flag"].value == "false"}
     assert shown and not any(shown.values())  # the unflagged signals of ixazomib are not in its document
+
+
+def test_explain_shows_the_signal_beside_the_class_risk_and_how_it_was_computed(faers_store):
+    from graph.explain import explain
+
+    store = open_store(faers_store)
+    risk = explain(store, "https://w3id.org/adekg/inferred/class-risk/ProteasomeInhibitor/DrugInducedThromboticMicroangiopathy")
+    assert "linked by graph/sparql/link-signals.rq" in risk
+    assert ("disproportionality of ade:ProteasomeInhibitor x \"Thrombotic microangiopathy\": 6 reports with both, "
+            "10 with the drug, 8 with the event, of 40") in risk
+    assert "PRR 9 [2.1509, 37.6593], ROR 21 [3.1012, 142.2024], IC 1.3785 [0.0025, 2.3066]" in risk
+    assert "thresholds: stored when a >=" in risk and "counted over the reports of graph:faers/2025Q1 (imported by" in risk
+    signal = explain(store, "https://w3id.org/adekg/inferred/signal/proteasomeinhibitor/thrombotic-microangiopathy")
+    assert "6 reports with both" in signal and "computed by" in signal  # a signal alone was "nothing inferred"
+    ended = store.query("PREFIX prov: <http://www.w3.org/ns/prov#> ASK { GRAPH <https://w3id.org/adekg/graph/build> { "
+                        "<https://w3id.org/adekg/graph/signals> prov:wasGeneratedBy ?a . ?a prov:endedAtTime ?t } }")
+    assert bool(ended)
