@@ -250,3 +250,20 @@ def test_a_quads_file_names_the_reports_of_deleted_cases_it_cannot_remove(built_
     assert "  2 reports of cases this extract deletes are in https://w3id.org/adekg/graph/faers/2025Q1 and were NOT " \
            "removed (an external store or a quads file: docs/faers.md, 'Deleted cases')" in report.lines()
     assert values(open_store(store_path), "SELECT ?s WHERE { r:50011 ade:faersCaseId ?s }") == {("5001",)}
+
+
+def test_each_meddra_mapping_row_names_a_term_of_the_ontology_by_its_label(plain_store):
+    # ontology/meddra-pt-mapping.tsv's third column is the label its target was checked against: it must still be it.
+    import csv
+
+    from graph.terms import expand_curie
+
+    store = open_store(plain_store)
+    with (ONTOLOGY / "meddra-pt-mapping.tsv").open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader((line for line in stream if not line.startswith("#")), delimiter="\t"))
+    assert len(rows) >= 18
+    for row in rows:
+        labels = {r["label"].value for r in store.query(
+            f"SELECT ?label WHERE {{ <{expand_curie(row['term'])}> <http://www.w3.org/2000/01/rdf-schema#label> ?label }}",
+            use_default_graph_as_union=True)}
+        assert row["label of the term"] in labels, row
