@@ -226,6 +226,9 @@ def parser() -> argparse.ArgumentParser:
     faers.add_argument("--max-bad-fraction", type=NUMBER, default=0.01,
                        help="refuse the extract if more than this fraction of rows is malformed (default 0.01)")
     faers.add_argument("--no-signals", action="store_true", help="do not recompute the signals")
+    faers.add_argument("--report", type=Path, metavar="FILE.json",
+                       help="also write the whole import report as JSON: every unmatched drug name with its count "
+                            "(most frequent first), the malformed rows (the first 1,000) with file and line")
     faers.add_argument("--to-file", type=Path, metavar="FILE.nq[.gz]",
                        help="write the quarter's graph and provenance as N-Quads for the store's own bulk loader "
                             "instead of into the store (which is only read; no signals: run `adekg signals` after "
@@ -426,6 +429,10 @@ def run_import_faers(args, progress) -> int:
                           args.tallies or folder_of(args.store, default_cache()), args.to_file)
     for line in report.lines() if progress.level else []:
         print(line, file=sys.stderr)
+    if args.report is not None:
+        temporary = args.report.with_name(f".{args.report.name}.tmp-{os.getpid()}")
+        temporary.write_text(json.dumps(report.document(), indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, args.report)
     where = f"{args.to_file} (N-Quads; load it with the store's bulk loader, then run `adekg signals`)" \
         if args.to_file else args.store
     progress.stage("import", f"{report.triples} triples of graph faers/{report.quarter} into {where}", started)

@@ -47,6 +47,17 @@ class ImportReport:
     deleted_elsewhere: dict[str, list[tuple[set[str], set[str]]]] = dataclasses.field(default_factory=dict, repr=False)
     removed_elsewhere: bool = False
 
+    def document(self) -> dict:
+        """The whole report as JSON-ready data: every kept malformed row and every unmatched name with its count."""
+        return {"quarter": self.quarter, "reports_imported": self.reports, "older_versions_dropped": self.superseded,
+                "deleted_reports_dropped": self.deleted, "malformed_rows_skipped": self.rows_rejected,
+                "triples": self.triples,
+                "malformed_rows": [dataclasses.asdict(row) for row in self.bad_rows],
+                "unmatched_drug_names": [{"name": name, "rows": count} for name, count in self.unmatched_drugs],
+                "reports_of_deleted_cases_elsewhere": {graph: len(reports) for graph, reports
+                                                       in sorted(self.deleted_elsewhere.items())},
+                "removed_elsewhere": self.removed_elsewhere}
+
     def lines(self, top: int = 20) -> list[str]:
         """The report as printable lines: counts, the first malformed rows, the most frequent unmatched names."""
         out = [f"{self.quarter}: {self.reports} reports imported, {self.superseded} older case versions and "

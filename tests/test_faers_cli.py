@@ -1,6 +1,7 @@
 """The FAERS and load commands through the CLI (in process): new generations, nothing lost, bad extracts refused."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -29,8 +30,14 @@ def test_import_then_rebuild_keeps_the_quarter_and_signals(store_path, tmp_path)
     extract = tmp_path / "tiny"
     shutil.copytree(TINY, extract)
     before = current_generation(store_path)
-    result = adekg_in_process("import-faers", str(extract), "--store", str(store_path), "--max-bad-fraction", "0.5")
+    result = adekg_in_process("import-faers", str(extract), "--store", str(store_path), "--max-bad-fraction", "0.5",
+                              "--report", str(tmp_path / "report.json"))
     assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert (written["quarter"], written["reports_imported"], written["malformed_rows_skipped"]) == ("2024Q1", 3, 4)
+    assert {"name": "MYSTERY HERB", "rows": 1} in written["unmatched_drug_names"]
+    assert [(row["file"], row["line"]) for row in written["malformed_rows"] if row["problem"].startswith("role_cod 'XX'")] \
+        == [("DRUG24Q1.txt", 10)] and len(written["malformed_rows"]) == 4
     assert "3 reports imported, 1 older case versions and 1 reports of deleted cases dropped, 4 malformed rows" \
         in result.stderr
     assert "skipped DRUG24Q1.txt:10: role_cod 'XX'" in result.stderr
