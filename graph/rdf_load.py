@@ -1,12 +1,15 @@
 """Source: any RDF file (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD) bulk-loaded into a named graph."""
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gzip
 import uuid
+import zlib
 from pathlib import Path
 from typing import Iterator
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, parse
 
 from . import __version__
 from .errors import AdekgError
@@ -20,23 +23,25 @@ DATASET_FORMATS = {RdfFormat.N_QUADS, RdfFormat.TRIG}
 
 
 class LoadError(AdekgError):
-    """A file that cannot be loaded: unknown syntax, a parse error, or a dataset given for one graph."""
+    """A file that cannot be loaded: unknown syntax, a parse error, a graph name that is not an IRI."""
 
 
 def rdf_format(path: Path) -> RdfFormat:
-    """The RDF syntax of a file, by its extension."""
+    """The RDF syntax of a file, by its extension (under a .gz)."""
+    suffix = Path(path.stem).suffix if path.suffix.lower() == ".gz" else path.suffix
     try:
-        return FORMATS[path.suffix.lower()]
+        return FORMATS[suffix.lower()]
     except KeyError:
-        raise LoadError(f"unknown RDF file extension {path.suffix!r} (known: {', '.join(sorted(FORMATS))})",
+        raise LoadError(f"unknown RDF file extension {suffix!r} (known: {', '.join(sorted(FORMATS))}, each also .gz)",
                         file=str(path)) from None
 
 
-def load_files(store: Store, paths: list[Path], graph: str) -> int:
-    """Replace a named graph of a writable store with the triples of the files; return how many were loaded.
+def load_files(store: Store, paths: list[Path], graph: str, merged: set[str] | None = None) -> int:
+    """Replace a named graph of a writable store with the triples of the files; return how many it then holds.
 
-    Files are parsed strictly first (so a syntax error names its file and line before anything is written),
-    then bulk-loaded; datasets (N-Quads, TriG) are refused because their graphs would bypass `graph`.
+    Each file is streamed to the bulk loader (memory bounded by its batches, not by the file). A dataset's
+    (N-Quads, TriG) triples go into `graph` whatever graph they name; the names are added to `merged`. A syntax
+    error names its file and place; the caller's new generation is then discarded, so nothing is written.
     """
     if graph.startswith(GRAPH) and not graph.startswith(GRAPH + "loaded/"):
         raise LoadError(f"{graph} is one of adekg's own graphs; load into another IRI (e.g. {GRAPH}loaded/<name>)")
@@ -47,22 +52,36 @@ def load_files(store: Store, paths: list[Path], graph: str) -> int:
     for path in paths:
         if not path.is_file():
             raise LoadError("no such file", file=str(path))
-        if rdf_format(path) in DATASET_FORMATS:
-            raise LoadError("a dataset (N-Quads/TriG) names its own graphs; load it with --graph per graph "
-                            "after splitting, or give Turtle/N-Triples/RDF/XML/JSON-LD", file=str(path))
-    scratch = Store()
-    for path in paths:
-        try:
-            scratch.load(path=str(path), format=rdf_format(path), base_iri=path.resolve().as_uri(), to_graph=target)
-        except SyntaxError as error:
-            raise LoadError(f"not valid {rdf_format(path).name}: {error}", file=str(path)) from None
+        rdf_format(path)
     if target in set(store.named_graphs()):
         store.remove_graph(target)
-    store.bulk_extend(scratch.quads_for_pattern(None, None, None, target))
-    return len(scratch)
+    for path in paths:
+        syntax, base = rdf_format(path), path.resolve().as_uri()
+        try:
+            with (gzip.open(path, "rb") if path.suffix.lower() == ".gz" else contextlib.nullcontext()) as unzipped:
+                if syntax in DATASET_FORMATS:
+                    quads = parse(unzipped, syntax, path=None if unzipped is not None else str(path), base_iri=base,
+                                  rename_blank_nodes=True)
+                    store.bulk_extend(into_graph(quads, target, set() if merged is None else merged))
+                elif unzipped is not None:
+                    store.bulk_load(unzipped, syntax, base_iri=base, to_graph=target)
+                else:
+                    store.bulk_load(path=str(path), format=syntax, base_iri=base, to_graph=target)
+        except (SyntaxError, OSError, EOFError, zlib.error) as error:  # the last three: a damaged .gz
+            raise LoadError(f"not valid {syntax.name}: {error}", file=str(path)) from None
+    count = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return int(next(iter(count))["n"].value)
 
 
-def provenance_quads(paths: list[Path], graph: str, triples: int) -> Iterator[Quad]:
+def into_graph(quads: Iterator[Quad], target: NamedNode, merged: set[str]) -> Iterator[Quad]:
+    """A dataset's quads moved into one named graph, noting the graph names they had."""
+    for quad in quads:
+        if not isinstance(quad.graph_name, DefaultGraph):
+            merged.add(quad.graph_name.value)
+        yield Quad(quad.subject, quad.predicate, quad.object, target)
+
+
+def provenance_quads(paths: list[Path], graph: str, triples: int, merged: set[str] = frozenset()) -> Iterator[Quad]:
     """PROV-O: the graph was loaded by this activity from these files (name, SHA-256), with its size."""
     build_graph = NamedNode(BUILD_GRAPH)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -75,6 +94,9 @@ def provenance_quads(paths: list[Path], graph: str, triples: int) -> Iterator[Qu
     stamp = Literal(now.isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
     yield quad(activity, RDF + "type", NamedNode(PROV + "Activity"))
     yield quad(activity, RDFS + "label", Literal(f"adekg load into {graph}"))
+    if merged:
+        yield quad(activity, RDFS + "comment", Literal("the files' datasets named these graphs, merged into "
+                                                       f"{graph}: {', '.join(sorted(merged))}"))
     yield quad(activity, PROV + "endedAtTime", stamp)
     yield quad(activity, PROV + "wasAssociatedWith", NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}"))
     yield quad(named, RDF + "type", NamedNode(PROV + "Entity"))
@@ -90,8 +112,9 @@ def load_into_store(store_path: Path, paths: list[Path], graph: str) -> int:
     from .store import derive_generation
 
     def change(store: Store) -> int:
-        triples = load_files(store, paths, graph)
-        store.bulk_extend(provenance_quads(paths, graph, triples))
+        merged: set[str] = set()
+        triples = load_files(store, paths, graph, merged)
+        store.bulk_extend(provenance_quads(paths, graph, triples, merged))
         return triples
 
     return derive_generation(store_path, change)

@@ -116,3 +116,45 @@ def test_faers_mitomycin_matches_the_ontologys_mitomycin_c(plain_store):
     index = drug_index(open_store(plain_store))
     assert index.match("MITOMYCIN", "MUTAMYCIN") == ["https://w3id.org/adekg/drug/mitomycin"]
     assert index.match("", "Mitomycin C") == ["https://w3id.org/adekg/drug/mitomycin"]
+
+
+def test_load_takes_datasets_and_gzip_into_the_one_graph(tmp_path):
+    # N-Quads and TriG (issue 12 lists them) go into --graph whatever graphs they name; the names are reported;
+    # a .gz file (e.g. what `import-faers --to-file` writes) is read through gzip.
+    import gzip
+
+    from graph.rdf_load import provenance_quads
+
+    quads = tmp_path / "mine.nq"
+    quads.write_text("<http://example.org/a> <http://example.org/p> \"1\" <http://example.org/g1> .\n"
+                     "<http://example.org/b> <http://example.org/p> \"2\" .\n", encoding="utf-8")
+    trig = tmp_path / "mine.trig"
+    trig.write_text("<http://example.org/g2> { <http://example.org/c> <http://example.org/p> _:x . }\n", encoding="utf-8")
+    packed = tmp_path / "mine.nt.gz"
+    with gzip.open(packed, "wt", encoding="utf-8") as stream:
+        stream.write("<http://example.org/d> <http://example.org/p> \"4\" .\n")
+    store, merged, graph = Store(), set(), "http://example.org/loaded"
+    assert load_files(store, [quads, trig, packed], graph, merged) == 4
+    assert {quad.graph_name.value for quad in store} == {graph}
+    assert merged == {"http://example.org/g1", "http://example.org/g2"}
+    comment = [q.object.value for q in provenance_quads([quads], graph, 4, merged) if q.predicate.value.endswith("comment")]
+    assert comment == [f"the files' datasets named these graphs, merged into {graph}: http://example.org/g1, "
+                       "http://example.org/g2"]
+
+
+@pytest.mark.parametrize("name, content, place", [
+    ("broken.trig", "<http://example.org/g> { <http://example.org/a> <http://example.org/p> }\n", "line 1"),
+    ("broken.nq", "<http://example.org/a> <http://example.org/p> \"1\" .\n<http://example.org/b> oops .\n", "line 2")])
+def test_a_broken_dataset_is_refused_with_its_file_and_place(tmp_path, name, content, place):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(LoadError) as refused:
+        load_files(Store(), [path], "http://example.org/loaded")
+    assert refused.value.file == str(path) and f"Parser error at {place} " in str(refused.value)
+
+
+def test_a_damaged_gzip_file_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "damaged.nt.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00 this is not deflate data")
+    with pytest.raises(LoadError, match="damaged.nt.gz"):
+        load_files(Store(), [path], "http://example.org/loaded")
