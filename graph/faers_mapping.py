@@ -28,6 +28,9 @@ TIME_UNIT = {"DEC": "10.a", "YR": "a", "MON": "mo", "WK": "wk", "DY": "d", "DAY"
              "SEC": "s"}
 YEARS_PER = {"DEC": 10, "YR": 1}
 WEIGHT_UNIT = {"KG": "kg", "LBS": "[lb_av]"}
+# FAERS dose units (dose_unit) whose UCUM code is unambiguous; any other unit is kept only as written.
+DOSE_UNIT = {"MG": "mg", "G": "g", "GM": "g", "MCG": "ug", "UG": "ug", "NG": "ng", "ML": "mL", "L": "L",
+             "IU": "[iU]", "MG/KG": "mg/kg", "MG/M2": "mg/m2", "MG/M**2": "mg/m2", "MCG/KG": "ug/kg"}
 # What N-Triples string literals must escape: quote, backslash, line ends (and, to be safe, other controls).
 ESCAPES = {**{code: f"\\u{code:04X}" for code in range(32)}, ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",
            ord('"'): '\\"', ord("\\"): "\\\\"}
@@ -161,7 +164,8 @@ def drug_triples(row: dict[str, str], drugs: list[str]) -> Iterator[Triple]:
     if row.get("dose_amt"):
         dose = iri(base + "/dose")
         yield node, ade("dose"), dose
-        yield from quantity(dose, row["dose_amt"], None, row.get("dose_unit", ""))
+        unit = row.get("dose_unit", "")
+        yield from quantity(dose, row["dose_amt"], DOSE_UNIT.get(unit.upper()), unit)
     for column, prop in (("dechal", "dechallengeResult"), ("rechal", "rechallengeResult")):
         if row.get(column):
             yield node, ade(prop), ade(CHALLENGE[row[column].upper()])

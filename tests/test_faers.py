@@ -102,6 +102,28 @@ def test_drugs_roles_and_normalised_names(tiny):
         (ADE + "ChallengePositive", ADE + "ChallengeNegative")}
 
 
+def test_report_dates_types_reporters_countries_routes_and_doses(tiny):
+    # DEMO24Q1.txt and DRUG24Q1.txt, line by line: the kept reports 10012, 10031 and 10041 (10011 superseded,
+    # 10021 deleted, 10051 malformed).
+    store, _ = tiny
+    assert values(store, """SELECT ?r ?received ?event ?first ?type ?qualification ?from ?where WHERE {
+        ?r a ade:SpontaneousReport ; ade:receivedDate ?received ; ade:initialReceivedDate ?first ;
+           ade:reportTypeCode ?type ; ade:reporterQualification ?qualification ; ade:reporterCountry ?from ;
+           ade:occurrenceCountry ?where . OPTIONAL { ?r ade:eventDate ?event } }""") == {
+        (REPORT + "10012", "2024-03-02", "2023-12", "2024-01-05", "EXP", "MD", "US", "US"),   # event_dt 202312
+        (REPORT + "10031", "2024-02-15", "2024-02-01", "2024-02-15", "EXP", "HP", "FR", "FR"),
+        (REPORT + "10041", "2024-02-20", None, "2024-02-20", "DIR", "OT", "US", "CA"),      # no event date
+    }
+    assert values(store, """SELECT ?e ?route ?dose ?value ?ucum ?written WHERE {
+        ?e a ade:DrugExposure ; ade:routeAsReported ?route . OPTIONAL { ?e ade:doseAsReported ?dose }
+        OPTIONAL { ?e ade:dose [ ade:numericValue ?value ; ade:unitAsWritten ?written ; ade:ucumUnit ?ucum ] } }""") == {
+        (REPORT + "10012/drug/1", "ORAL", "3 MG ON DAYS 1, 8, 15", "3", "mg", "MG"),
+        (REPORT + "10012/drug/2", "ORAL", "25 MG", "25", "mg", "MG"),
+        (REPORT + "10031/drug/1", "INTRAVENOUS", None, None, None, None),
+        (REPORT + "10031/drug/2", "ORAL", None, None, None, None),
+    }
+
+
 def test_reactions_outcomes_therapy_indication_source(tiny):
     store, _ = tiny
     assert values(store, "SELECT ?r ?name WHERE { ?r ade:describesPatient/ade:hasReaction/ade:reactionName ?name }") == {
