@@ -34,6 +34,8 @@ VIRTUOSO_ASK = "__ASK_RETVAL"
 # STAGING and STAGING_REGISTRY; the server imports no build code).
 STAGING = "urn:adekg:staging:"
 STAGING_REGISTRY = f"{STAGING}registry"
+# Every write by adekg (build, reason, load, import-faers, signals) records its PROV-O activity in this graph.
+BUILD_GRAPH = "https://w3id.org/adekg/graph/build"
 # A dataset that names no graph of the store, for a store that has nothing but staging graphs.
 NO_GRAPH = NamedNode("urn:adekg:no-graph")
 # How often a worker looks at the staging registry: a write that begins or ends is noticed this much later at most.
@@ -86,6 +88,7 @@ class RemoteStore:
         self.opener = urllib.request.build_opener(*handlers)
         # see look_at_registry
         self.registry, self.finished, self.changes, self.looked_at = frozenset(), None, 0, -REGISTRY_TTL_SECONDS
+        self.writes = hash(frozenset())
 
     def query(self, query: str, use_default_graph_as_union: bool = False, default_graph=None, named_graphs=None,
               base_iri: str | None = None, substitutions: dict | None = None, **_ignored):
@@ -170,12 +173,17 @@ class RemoteStore:
         return self.changes
 
     def look_at_registry(self) -> None:
-        """Read the staging registry (a small graph: milliseconds), at most once a REGISTRY_TTL_SECONDS."""
+        """Read the staging registry and the write activities in graph:build (small graphs: milliseconds), at most
+        once a REGISTRY_TTL_SECONDS. A write that began and ended between two looks shows as a new activity."""
         if time.monotonic() - self.looked_at >= REGISTRY_TTL_SECONDS:
-            text = f"SELECT ?g WHERE {{ GRAPH <{STAGING_REGISTRY}> {{ ?g ?p ?o }} }}"
-            registry = frozenset(row["g"].value for row in self.ask(Store().query(text), text, None, None, None, None))
-            if registry != self.registry:  # a write began or ended
-                self.registry, self.finished, self.changes = registry, None, self.changes + 1
+            text = (f"SELECT ?g ?activity WHERE {{ {{ GRAPH <{STAGING_REGISTRY}> {{ ?g ?p ?o }} }} UNION "
+                    f"{{ GRAPH <{BUILD_GRAPH}> {{ ?activity a <http://www.w3.org/ns/prov#Activity> }} }} }}")
+            rows = list(self.ask(Store().query(text), text, None, None, None, None))
+            registry = frozenset(row["g"].value for row in rows if row["g"] is not None)
+            writes = hash(frozenset(row["activity"].value for row in rows if row["activity"] is not None))
+            if registry != self.registry or writes != self.writes:  # a write began, ended, or came and went
+                self.registry, self.writes, self.finished = registry, writes, None
+                self.changes += 1
             self.looked_at = time.monotonic()
 
     def contains_named_graph(self, graph: NamedNode) -> bool:

@@ -159,3 +159,21 @@ def test_a_store_that_does_not_answer_fails_the_query_not_the_etag(monkeypatch):
     assert served_build({"adekg_store": store, "adekg_build": "memory-1"}) == "memory-1+0"
     with pytest.raises(RuntimeError, match="did not answer"):
         store.query("SELECT * WHERE { ?s ?p ?o }")
+
+
+def test_a_write_that_came_and_went_between_two_looks_still_changes_the_build(external, monkeypatch):
+    # No staging graph is ever seen: the write's new activity in graph:build is what tells.
+    from server.sparql import served_build
+    store, backing, _ = external
+    clock = [100.0]
+    monkeypatch.setattr(remote.time, "monotonic", lambda: clock[0])
+    extensions = {"adekg_store": store, "adekg_build": "memory-1"}
+    before = served_build(extensions)
+    backing.add(Quad(NamedNode("https://w3id.org/adekg/build/faers-import-2025Q2"),
+                     NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                     NamedNode("http://www.w3.org/ns/prov#Activity"), NamedNode(remote.BUILD_GRAPH)))
+    clock[0] += remote.REGISTRY_TTL_SECONDS
+    after = served_build(extensions)
+    assert after != before
+    clock[0] += remote.REGISTRY_TTL_SECONDS
+    assert served_build(extensions) == after  # looked at again, nothing new: the same build

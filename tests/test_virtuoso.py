@@ -438,3 +438,25 @@ def test_a_quads_file_goes_in_by_virtuosos_bulk_loader_and_its_tally_holds(virtu
     monkeypatch.setattr(signals, "latest_reports", lambda *_: pytest.fail("read the reports despite the tally"))
     update_signals(virtuoso_built, tallies=virtuoso_tallies)
     assert signal_figures(remote_store.select(virtuoso_built, SIGNAL_FIGURES)) == expected
+
+
+def test_the_case_and_signal_question_answers_the_same_with_a_linked_signal(served, virtuoso_built, embedded_built,
+                                                                            virtuoso_tallies, tmp_path):
+    """faers-cq-01 with data: the synthetic extract links no signal to the PI/TMA class risk (too few reports), so
+    the hand-checkable extract goes in as a second quarter, into both stores; the served endpoint, which answered
+    this question before, must follow the write (its cache too). (Last: it adds a quarter.)"""
+    from .test_faers import shifted_quarter
+    from .test_faers_competency import EXTRACT as CQ
+
+    second = shifted_quarter(CQ, tmp_path / "cq", "2025Q2", [])
+    question = QUERIES / "faers-cq-01-pi-tma-case-and-signal.rq"
+    text = question.read_text(encoding="utf-8")
+    ask_server(served, text)  # answered (and cached) before the write
+    for store in (virtuoso_built, embedded_built):
+        import_faers(store, second, ONTOLOGY, tallies=virtuoso_tallies if store is virtuoso_built else None)
+    time.sleep(1.1)  # past the served worker's look at the staging registry (server/remote.py)
+    embedded = rows_of(run_query(open_store(embedded_built), text), ordered=False)
+    assert embedded[1] and embedded[1][0][0] == "ade:EstablishedClassEffect"
+    direct = remote_store.select(virtuoso_built, "".join(f"PREFIX {n}: <{i}>\n" for n, i in PREFIXES.items()) + text)
+    assert rows_of(direct, ordered=False) == embedded, "direct"
+    assert rows_of(ask_server(served, text), ordered=False) == embedded
