@@ -39,6 +39,7 @@ class Thresholds:
     prr_lower: float = 1.0        # PRR's 95 % lower bound must exceed this
     ic_lower: float = 0.0         # IC025 must exceed this
     fdr: float = 0.001            # vigipy's local false-discovery rate of PRR, over all observed pairs
+    eb05_lower: float = 1.0       # EB05 (the Gamma-Poisson shrinker's 5 % bound, prior fitted on all pairs) must exceed this
 
 
 def rows(store: Store, name: str):
@@ -139,7 +140,8 @@ def statistics(counts: Counts, thresholds: Thresholds):
     table["IC025"] = numpy.log2(gamma.ppf(0.025, shape, scale=scale))  # one vectorised call, not one per pair
     table["IC975"] = numpy.log2(gamma.ppf(0.975, shape, scale=scale))
     table["signal"] = ((table["a"] >= thresholds.min_signal_reports) & (table["PRR025"] > thresholds.prr_lower)
-                       & (table["IC025"] > thresholds.ic_lower) & (table["PRR_fdr"] < thresholds.fdr))
+                       & (table["IC025"] > thresholds.ic_lower) & (table["PRR_fdr"] < thresholds.fdr)
+                       & (table["EB05"] > thresholds.eb05_lower))
     return table[table["a"] >= thresholds.min_reports].reset_index(drop=True)
 
 
@@ -202,7 +204,7 @@ def activity_quads(activity: NamedNode, thresholds: Thresholds, graphs: list[str
                                        "suspect drugs (FAERS roles PS, SS, I); a class counts once per report"))
     yield quad(ADE + "thresholds", Literal(f"stored when a >= {thresholds.min_reports}; signal when a >= {thresholds.min_signal_reports}, PRR025 > "
                                            f"{thresholds.prr_lower} and IC025 > {thresholds.ic_lower} and the false-discovery rate of PRR "
-                                           f"(over all observed pairs) < {thresholds.fdr}"))
+                                           f"(over all observed pairs) < {thresholds.fdr} and EB05 > {thresholds.eb05_lower}"))
     yield quad(ADE + "signalsStored", integer(stored))
     yield quad(PROV + "wasAssociatedWith", NamedNode(f"https://w3id.org/adekg/software/adekg/{__version__}"))
     for used in graphs:
