@@ -395,8 +395,9 @@ class StreamedWrites(RemoteQueries):
     def staging(self, graph: str) -> str:
         """The staging graph of one target graph (registered on first use, before anything is sent into it)."""
         if graph not in self.staged:
-            register_staging(self.endpoint, {graph: f"{STAGING}{self.token}:{graph}"})
-            self.staged[graph] = f"{STAGING}{self.token}:{graph}"
+            staging = f"{STAGING}{self.token}:{graph}"
+            register_staging(self.endpoint, {graph: staging})
+            self.staged[graph] = staging
         return self.staged[graph]
 
     def remove_graph(self, graph: NamedNode) -> None:

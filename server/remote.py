@@ -99,9 +99,9 @@ class RemoteStore:
         answers; otherwise it is sent as it came (the store's union default graph is the same, and faster).
         """
         form = Store().query(query, base_iri=base_iri)  # lazy: parsed, not evaluated (nothing to evaluate anyway)
-        if not default_graph and not named_graphs and self.finished_graphs() is not None and \
-                not names_its_dataset(query):
-            default_graph = named_graphs = self.finished_graphs()
+        finished = None if default_graph or named_graphs else self.finished_graphs()
+        if finished is not None and not names_its_dataset(query):
+            default_graph = named_graphs = finished
         return self.ask(form, query, default_graph, named_graphs, base_iri, substitutions)
 
     def ask(self, form, query: str, default_graph, named_graphs, base_iri: str | None, substitutions: dict | None):

@@ -12,6 +12,7 @@ from pyoxigraph import NamedNode, Quad, QueryResultsFormat, QueryTriples, RdfFor
 
 from graph.remote_store import STAGING as BUILD_STAGING, STAGING_OF, STAGING_REGISTRY as BUILD_REGISTRY
 from server import remote
+from server.sparql import served_build
 
 QUARTER = "https://w3id.org/adekg/graph/faers/2025Q1"
 STAGED = f"{remote.STAGING}0a1b2c:{QUARTER}"
@@ -52,6 +53,14 @@ def external(monkeypatch):
     monkeypatch.setattr(remote.RemoteStore, "post", post)
     backing.add(quad("published", QUARTER))
     return remote.RemoteStore("http://127.0.0.1:9/sparql", timeout=5, max_bytes=2**20), backing, sent
+
+
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """The workers' monotonic clock, moved by hand: clock[0] += remote.REGISTRY_TTL_SECONDS is the next look."""
+    now = [100.0]
+    monkeypatch.setattr(remote.time, "monotonic", lambda: now[0])
+    return now
 
 
 def subjects(results) -> list[str]:
@@ -99,10 +108,8 @@ def test_without_staging_graphs_a_query_goes_out_as_it_came(external):
     assert [name for name, _ in sent[-1]] == ["query"]  # the store's own union: the same answer, and faster
 
 
-def test_the_registry_is_looked_at_once_an_interval_and_the_graphs_listed_once_a_write(external, monkeypatch):
+def test_the_registry_is_looked_at_once_an_interval_and_the_graphs_listed_once_a_write(external, clock):
     store, backing, sent = external
-    clock = [100.0]
-    monkeypatch.setattr(remote.time, "monotonic", lambda: clock[0])
     stage(backing, "half-written")
     assert subjects(store.query("SELECT ?s WHERE { ?s ?p ?o }")) == ["https://example.org/published"]
     assert len(sent) == 3  # the registry looked at, the graphs listed, the query asked of them
@@ -129,11 +136,8 @@ def test_a_store_with_nothing_but_staging_graphs_answers_empty(external):
     assert list(store.named_graphs()) == []
 
 
-def test_answers_cached_before_or_during_a_write_are_not_served_after_it(external, monkeypatch):
-    from server.sparql import served_build
+def test_answers_cached_before_or_during_a_write_are_not_served_after_it(external, clock):
     store, backing, _ = external
-    clock = [100.0]
-    monkeypatch.setattr(remote.time, "monotonic", lambda: clock[0])
     extensions = {"adekg_store": store, "adekg_build": "memory-1"}
     before = served_build(extensions)
     stage(backing, "half-written")
@@ -149,7 +153,6 @@ def test_answers_cached_before_or_during_a_write_are_not_served_after_it(externa
 
 
 def test_a_store_that_does_not_answer_fails_the_query_not_the_etag(monkeypatch):
-    from server.sparql import served_build
 
     def post(self, fields, accept):
         raise RuntimeError("the external store did not answer (Connection refused)")
@@ -161,12 +164,9 @@ def test_a_store_that_does_not_answer_fails_the_query_not_the_etag(monkeypatch):
         store.query("SELECT * WHERE { ?s ?p ?o }")
 
 
-def test_a_write_that_came_and_went_between_two_looks_still_changes_the_build(external, monkeypatch):
+def test_a_write_that_came_and_went_between_two_looks_still_changes_the_build(external, clock):
     # No staging graph is ever seen: the write's new activity in graph:build is what tells.
-    from server.sparql import served_build
     store, backing, _ = external
-    clock = [100.0]
-    monkeypatch.setattr(remote.time, "monotonic", lambda: clock[0])
     extensions = {"adekg_store": store, "adekg_build": "memory-1"}
     before = served_build(extensions)
     backing.add(Quad(NamedNode("https://w3id.org/adekg/build/faers-import-2025Q2"),
